@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using MlOps.Pipelines;
+
+namespace Build;
+
+// Benchmark: wall-clock figures of whole ./build.sh invocations, written to docs/benchmarks.md.
+sealed partial class Repository
+{
+    [Parameter("Repetitions of each timed command in Benchmark")]
+    readonly int BenchmarkRuns = 20;
+
+    async Task RunBenchmarks(TargetContext context)
+    {
+        var buildScript = RootDirectory / "build.sh";
+        var rows = new List<(string Command, string What, double[] Seconds, string Goal)>();
+
+        async Task Measure(string arguments, string what, string goal, int runs)
+        {
+            await TimeAsync(buildScript, arguments, context); // warm-up: compile if needed, fill the OS cache
+            var seconds = new double[runs];
+            for (var i = 0; i < runs; i++) seconds[i] = await TimeAsync(buildScript, arguments, context);
+            rows.Add(($"./build.sh {arguments}".TrimEnd(), what, seconds, goal));
+            context.Info($"{what}: median {Median(seconds) * 1000:F0} ms over {runs} runs");
+        }
+
+        await Measure("--help", "Warm start: help with nothing changed", "< 300 ms", BenchmarkRuns);
+        await Measure("FlightDelays:Deploy --skip Deploy --verbosity quiet", "Example pipeline on the 200k sample, validate → evaluate", "", Math.Max(3, BenchmarkRuns / 5));
+
+        var text = new StringBuilder();
+        text.Append("# Benchmarks\n\n");
+        text.Append("Produced by `./build.sh Benchmark` (wall clock of whole `./build.sh` processes, each after one warm-up run).\n\n");
+        text.Append($"Machine: {Machine()}.\n\n");
+        text.Append("| command | what | median | min | max | runs | goal |\n| --- | --- | ---: | ---: | ---: | ---: | --- |\n");
+        foreach (var (command, what, seconds, goal) in rows)
+            text.Append(CultureInfo.InvariantCulture, $"| `{command}` | {what} | {Milliseconds(Median(seconds))} | {Milliseconds(seconds.Min())} | {Milliseconds(seconds.Max())} | {seconds.Length} | {goal} |\n");
+        var path = RootDirectory / "docs" / "benchmarks.md";
+        Directory.CreateDirectory(path.Parent!);
+        await File.WriteAllTextAsync(path, text.ToString());
+        context.Info($"written {path.RelativeTo(RootDirectory)}");
+    }
+
+    static async Task<double> TimeAsync(string script, string arguments, TargetContext context)
+    {
+        var start = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)) start.ArgumentList.Add(argument);
+        var stopwatch = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(context.CancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(context.CancellationToken);
+        await process.WaitForExitAsync(context.CancellationToken);
+        var elapsed = stopwatch.Elapsed.TotalSeconds;
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"./build.sh {arguments} exited with {process.ExitCode}:\n{await output}{await errors}");
+        return elapsed;
+    }
+
+    static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    static string Milliseconds(double seconds) => (seconds * 1000).ToString("F0", CultureInfo.InvariantCulture) + " ms";
+
+    static string Machine()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        return $"{Environment.ProcessorCount} cores{(cpu is null ? "" : $" ({cpu})")}, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+    }
+}

@@ -1,0 +1,73 @@
+namespace MlOps.Pipelines.ML.Training;
+
+/// <summary>Settings of <see cref="LogisticRegression"/>.</summary>
+/// <param name="Iterations">Full-batch gradient steps.</param>
+/// <param name="LearningRate">Step size; features should be on unit scale (standardised or 0/1).</param>
+/// <param name="L2">Ridge penalty on the weights (not the bias).</param>
+public sealed record LogisticRegressionOptions(int Iterations = 200, double LearningRate = 0.5, double L2 = 1e-4);
+
+/// <summary>One iteration's training loss, reported through <see cref="IProgress{T}"/>.</summary>
+public readonly record struct TrainingProgress(int Iteration, int Iterations, double Loss);
+
+/// <summary>A fitted binary logistic model: P(y = 1 | x) = σ(w·x + b).</summary>
+public sealed record LogisticModel(double[] Weights, double Bias)
+{
+    public double PredictProbability(ReadOnlySpan<float> row)
+    {
+        var z = Bias;
+        for (var j = 0; j < Weights.Length; j++) z += Weights[j] * row[j];
+        return 1 / (1 + Math.Exp(-z));
+    }
+
+    /// <summary>Probabilities for every row of a row-major matrix with <see cref="Weights"/>.Length columns.</summary>
+    public double[] PredictProbabilities(ReadOnlySpan<float> rows)
+    {
+        var columns = Weights.Length;
+        var result = new double[rows.Length / columns];
+        for (var i = 0; i < result.Length; i++) result[i] = PredictProbability(rows.Slice(i * columns, columns));
+        return result;
+    }
+}
+
+/// <summary>
+/// Binary logistic regression by full-batch gradient descent with an L2 penalty. Single-threaded and so
+/// deterministic; a minimal trainer until the trainers of the training issue replace it.
+/// </summary>
+public static class LogisticRegression
+{
+    public static LogisticModel Fit(ReadOnlySpan<float> rows, int columns, ReadOnlySpan<bool> labels,
+        LogisticRegressionOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
+        if (rows.Length != labels.Length * columns)
+            throw new ArgumentException($"{rows.Length} values do not make {labels.Length} rows of {columns} columns.");
+        if (labels.Length == 0) throw new ArgumentException("no rows to train on");
+
+        var weights = new double[columns];
+        var gradient = new double[columns];
+        double bias = 0;
+        var n = labels.Length;
+        for (var iteration = 1; iteration <= options.Iterations; iteration++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            Array.Clear(gradient);
+            double biasGradient = 0, loss = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var row = rows.Slice(i * columns, columns);
+                var z = bias;
+                for (var j = 0; j < columns; j++) z += weights[j] * row[j];
+                var p = 1 / (1 + Math.Exp(-z));
+                var error = p - (labels[i] ? 1 : 0);
+                for (var j = 0; j < columns; j++) gradient[j] += error * row[j];
+                biasGradient += error;
+                // log(1 + e^z) − y·z, written to stay finite for large |z|.
+                loss += Math.Max(z, 0) + Math.Log(1 + Math.Exp(-Math.Abs(z))) - (labels[i] ? z : 0);
+            }
+            for (var j = 0; j < columns; j++) weights[j] -= options.LearningRate * (gradient[j] / n + options.L2 * weights[j]);
+            bias -= options.LearningRate * biasGradient / n;
+            progress?.Report(new TrainingProgress(iteration, options.Iterations, loss / n));
+        }
+        return new LogisticModel(weights, bias);
+    }
+}

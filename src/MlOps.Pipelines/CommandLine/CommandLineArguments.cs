@@ -1,0 +1,62 @@
+using MlOps.Pipelines.Hosting;
+
+namespace MlOps.Pipelines.CommandLine;
+
+/// <summary>
+/// The command line split into leading target names and <c>--option value...</c> groups. An option takes
+/// every following word up to the next <c>--option</c>; <c>--name=value</c> also works.
+/// </summary>
+sealed class CommandLineArguments
+{
+    /// <summary>Options that steer the host rather than bind a parameter; a value count of -1 means any.</summary>
+    public static readonly IReadOnlyDictionary<string, (int Values, string Description)> Commands = new Dictionary<string, (int, string)>
+    {
+        ["help"] = (0, "Show targets and parameters with their current values and sources"),
+        ["plan"] = (0, "Show the execution plan and write it as Mermaid to .nuke/temp/plan.md"),
+        ["list"] = (0, "List target names, one a line"),
+        ["root"] = (1, "Use this folder as the repository root (default: the nearest folder above with .nuke/)"),
+        ["profile"] = (1, "Also read .nuke/parameters.<profile>.json, above parameters.json"),
+    };
+
+    public List<string> Targets { get; } = [];
+
+    /// <summary>Option name (lower case, no dashes) → its values, in the order given.</summary>
+    public Dictionary<string, IReadOnlyList<string>> Options { get; } = new(StringComparer.Ordinal);
+
+    public bool Has(string command) => Options.ContainsKey(command);
+
+    public string? Value(string command) => Options.TryGetValue(command, out var values) && values.Count > 0 ? values[0] : null;
+
+    public static CommandLineArguments Parse(IReadOnlyList<string> args)
+    {
+        var result = new CommandLineArguments();
+        List<string>? current = null;
+        foreach (var arg in args)
+        {
+            if (arg is "-h" or "-?" or "/?") Add(result, "help", [], arg);
+            else if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Length > 2)
+            {
+                var body = arg[2..];
+                var equals = body.IndexOf('=', StringComparison.Ordinal);
+                var name = (equals < 0 ? body : body[..equals]).ToLowerInvariant();
+                current = equals < 0 ? [] : [body[(equals + 1)..]];
+                Add(result, name, current, arg);
+            }
+            else if (current is null) result.Targets.Add(arg);
+            else current.Add(arg);
+        }
+
+        foreach (var (name, (count, _)) in Commands)
+            if (count >= 0 && result.Options.TryGetValue(name, out var values) && values.Count != count)
+                throw new UsageException(count == 0
+                    ? $"Option --{name} takes no value; got '{string.Join(" ", values)}'."
+                    : $"Option --{name} takes {count} value; got {values.Count}.");
+        return result;
+    }
+
+    static void Add(CommandLineArguments result, string name, List<string> values, string arg)
+    {
+        if (!result.Options.TryAdd(name, values))
+            throw new UsageException($"Option --{name} is given twice ('{arg}').");
+    }
+}

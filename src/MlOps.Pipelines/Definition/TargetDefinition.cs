@@ -1,0 +1,84 @@
+using System.Linq.Expressions;
+
+namespace MlOps.Pipelines.Definition;
+
+/// <summary>What one <see cref="Target"/> delegate said about itself; resolved into a graph by discovery.</summary>
+sealed class TargetDefinition : ITargetDefinition
+{
+    public string? DescriptionText { get; private set; }
+    public List<Target> DependsOnTargets { get; } = [];
+    public List<Target> AfterTargets { get; } = [];
+    public List<Target> BeforeTargets { get; } = [];
+    public List<Target> TriggersTargets { get; } = [];
+    public List<Target> TriggeredByTargets { get; } = [];
+    public List<(Func<bool> Condition, string Text)> Conditions { get; } = [];
+    public List<string> RequiredMembers { get; } = [];
+    public bool ProceedsAfterFailure { get; private set; }
+    public bool IsAssured { get; private set; }
+    public List<Func<TargetContext, Task>> Actions { get; } = [];
+
+    public ITargetDefinition Description(string description)
+    {
+        DescriptionText = description;
+        return this;
+    }
+
+    public ITargetDefinition DependsOn(params Target[] targets) => Add(DependsOnTargets, targets);
+
+    public ITargetDefinition After(params Target[] targets) => Add(AfterTargets, targets);
+
+    public ITargetDefinition Before(params Target[] targets) => Add(BeforeTargets, targets);
+
+    public ITargetDefinition Triggers(params Target[] targets) => Add(TriggersTargets, targets);
+
+    public ITargetDefinition TriggeredBy(params Target[] targets) => Add(TriggeredByTargets, targets);
+
+    public ITargetDefinition OnlyWhen(Func<bool> condition, string conditionText = "")
+    {
+        Conditions.Add((condition, conditionText.Length > 0 ? conditionText : "condition"));
+        return this;
+    }
+
+    public ITargetDefinition Requires<T>(Expression<Func<T>> parameter)
+    {
+        var body = parameter.Body is UnaryExpression { NodeType: ExpressionType.Convert } convert ? convert.Operand : parameter.Body;
+        if (body is not MemberExpression member)
+            throw new ArgumentException($"Requires expects a parameter member, as in Requires(() => ApiKey); got '{parameter.Body}'.", nameof(parameter));
+        RequiredMembers.Add(member.Member.Name);
+        return this;
+    }
+
+    public ITargetDefinition ProceedAfterFailure()
+    {
+        ProceedsAfterFailure = true;
+        return this;
+    }
+
+    public ITargetDefinition AssuredAfterFailure()
+    {
+        IsAssured = true;
+        return this;
+    }
+
+    public ITargetDefinition Executes(Action action) => Executes(_ => action());
+
+    public ITargetDefinition Executes(Action<TargetContext> action) => Executes(context =>
+    {
+        action(context);
+        return Task.CompletedTask;
+    });
+
+    public ITargetDefinition Executes(Func<Task> action) => Executes(_ => action());
+
+    public ITargetDefinition Executes(Func<TargetContext, Task> action)
+    {
+        Actions.Add(action);
+        return this;
+    }
+
+    ITargetDefinition Add(List<Target> list, Target[] targets)
+    {
+        list.AddRange(targets);
+        return this;
+    }
+}

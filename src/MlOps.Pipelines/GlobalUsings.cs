@@ -1,0 +1,1 @@
+global using MlOps.Pipelines.Parameters;

@@ -1,0 +1,23 @@
+using MlOps.Pipelines.Output;
+
+namespace MlOps.Pipelines.Hosting;
+
+/// <summary>The engine's own parameters. Bound like a pipeline's, from the same sources.</summary>
+sealed class HostSettings
+{
+    [Parameter("Targets to run; on the command line they are the leading words (default: the default target)")]
+    public string[]? Target;
+
+    [Parameter("Skip these targets; with no value, skip every target that was not named")]
+    public string[]? Skip;
+
+    [Parameter("Threads for parallel work (default: all cores)")]
+    public int Threads = Environment.ProcessorCount;
+
+    [Parameter("How much to print")]
+    public Verbosity Verbosity = Verbosity.Normal;
+
+    /// <summary>Parameters that are read from the command line and parameter files, never from the environment
+    /// (a stray <c>TARGET</c> variable from a toolchain must not choose what runs).</summary>
+    public static readonly IReadOnlySet<string> NotFromEnvironment = new HashSet<string> { nameof(Target), nameof(Skip) };
+}

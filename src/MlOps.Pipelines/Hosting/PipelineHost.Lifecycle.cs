@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using MlOps.Pipelines.CommandLine;
+using MlOps.Pipelines.Discovery;
+using MlOps.Pipelines.Execution;
+using MlOps.Pipelines.Hosting;
+using MlOps.Pipelines.Output;
+using MlOps.Pipelines.Parameters;
+using MlOps.Pipelines.Planning;
+
+namespace MlOps.Pipelines;
+
+// The lifecycle of one invocation, step by step: parse, find the root, discover, bind, then answer a
+// command (--help, --list, --plan) or run the plan and summarise.
+public sealed partial class PipelineHost
+{
+    internal async Task<int> RunAsync(string[] args, HostEnvironment environment)
+    {
+        var masker = new SecretMasker();
+        var output = new ConsoleOutput(environment.Out, environment.Colors, environment.GitHubActions, masker);
+        var errors = new ConsoleOutput(environment.Error, environment.Colors, environment.GitHubActions, masker);
+        try
+        {
+            var arguments = CommandLineArguments.Parse(args);
+            var root = FindRoot(arguments.Value("root"), environment.WorkingDirectory);
+            var session = Discover(root);
+            var bound = Bind(session, arguments, environment, root);
+            WriteSchemaIfChanged(session, root);
+
+            if (arguments.Has("help"))
+            {
+                HelpWriter.Write(output, session.Pipelines, session.DefaultTarget, bound, session.HostParameters, root);
+                return ExitCodes.Success;
+            }
+            if (arguments.Has("list"))
+            {
+                foreach (var target in session.AllTargets) output.Line(target.DisplayName, minimum: Verbosity.Quiet);
+                return ExitCodes.Success;
+            }
+
+            var invalid = bound.Values.Where(b => b.Error is not null).Select(b => b.Error!).ToList();
+            if (invalid.Count > 0) throw new UsageException(string.Join("\n", invalid));
+            foreach (var value in bound.Values)
+            {
+                value.Parameter.Set(value.Value);
+                if (value.Parameter.IsSecret) AddSecrets(masker, value.Value);
+            }
+            var settings = session.Settings;
+            output.Verbosity = settings.Verbosity;
+            if (settings.Threads < 1)
+                throw new UsageException($"Parameter 'Threads' (from {bound[session.HostParameters.Single(p => p.MemberName == nameof(HostSettings.Threads))].Source}): {settings.Threads} is not valid; expected at least 1.");
+
+            var resolver = new TargetResolver(session.AllTargets);
+            var invoked = settings.Target is { Length: > 0 } names
+                ? names.Select(resolver.Resolve).Distinct().ToList()
+                : [session.DefaultTarget ?? throw new UsageException(
+                    $"No target given and no default target is set. Available targets are: {string.Join(", ", session.AllTargets.Select(t => t.DisplayName))}.")];
+            var plan = ExecutionPlanner.Plan(invoked);
+            IReadOnlySet<TargetModel> skipped = settings.Skip switch
+            {
+                null => new HashSet<TargetModel>(),
+                { Length: 0 } => plan.Except(invoked).ToHashSet(),
+                var skip => skip.Select(resolver.Resolve).ToHashSet(),
+            };
+            CheckRequirements(plan.Where(t => !skipped.Contains(t)), bound);
+
+            if (arguments.Has("plan"))
+            {
+                var mermaid = root / ".nuke" / "temp" / "plan.md";
+                Directory.CreateDirectory(mermaid.Parent!);
+                File.WriteAllText(mermaid, PlanWriter.Mermaid(plan, skipped));
+                PlanWriter.Write(output, plan, skipped, mermaid.RelativeTo(root));
+                return ExitCodes.Success;
+            }
+
+            return await ExecuteAsync(output, environment, settings, plan, skipped);
+        }
+        catch (UsageException e)
+        {
+            foreach (var line in e.Message.Split('\n')) errors.Log(LogLevel.Error, line);
+            return ExitCodes.UsageError;
+        }
+    }
+
+    async Task<int> ExecuteAsync(ConsoleOutput output, HostEnvironment environment, HostSettings settings,
+        IReadOnlyList<TargetModel> plan, IReadOnlySet<TargetModel> skipped)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        using var announce = environment.Cancellation.Register(() =>
+            output.Line("Cancelling (Ctrl-C): the running target is asked to stop; press Ctrl-C again to kill.", Style.Warning, Verbosity.Quiet));
+        var runs = await new PipelineExecutor(output, settings.Threads, environment.Cancellation).ExecuteAsync(plan, skipped);
+        var total = stopwatch.Elapsed;
+
+        SummaryWriter.Write(output, runs, total);
+        var failed = runs.Where(r => r.Status == TargetStatus.Failed).ToList();
+        var (exitCode, verdict) = environment.Cancellation.IsCancellationRequested
+            ? (ExitCodes.Cancelled, $"Cancelled by Ctrl-C; {runs.Count(r => r.Status is TargetStatus.NotRun or TargetStatus.Cancelled)} target(s) did not finish.")
+            : failed.Any(r => !r.GateWithheld)
+                ? (ExitCodes.TargetFailed, $"Build failed: {string.Join(", ", failed.Select(r => r.Target.DisplayName))}.")
+                : failed.Count > 0
+                    ? (ExitCodes.GateWithheld, $"Build stopped: a gate withheld its blessing from {string.Join(", ", failed.Select(r => r.Target.DisplayName))}.")
+                    : (ExitCodes.Success, $"Build succeeded in {ConsoleOutput.FormatDuration(total)}.");
+        output.Line(verdict, exitCode == ExitCodes.Success ? Style.Success : Style.Error, Verbosity.Quiet);
+
+        if (environment.GitHubActions && environment.Variable("GITHUB_STEP_SUMMARY") is { } summaryPath)
+            await File.AppendAllTextAsync(summaryPath, SummaryWriter.Markdown(runs, total, verdict, output.Masker));
+        return exitCode;
+    }
+
+    static AbsolutePath FindRoot(string? given, string workingDirectory)
+    {
+        if (given is not null)
+        {
+            var root = AbsolutePath.Create(given, workingDirectory);
+            return Directory.Exists(root / ".nuke")
+                ? root
+                : throw new UsageException($"--root {given}: {root} has no .nuke folder, so it is not a repository root.");
+        }
+        for (var directory = AbsolutePath.Create(workingDirectory); directory is not null; directory = directory.Parent)
+            if (Directory.Exists(directory / ".nuke")) return directory;
+        throw new UsageException($"No .nuke folder in {workingDirectory} or above it; run from inside the repository or pass --root.");
+    }
+
+    static void CheckRequirements(IEnumerable<TargetModel> targets, IReadOnlyDictionary<ParameterModel, BoundParameter> bound)
+    {
+        var missing = new List<string>();
+        foreach (var target in targets)
+            foreach (var member in target.Definition.RequiredMembers)
+            {
+                var parameter = target.Pipeline.Parameters.Single(p => p.MemberName == member);
+                if (bound[parameter].Value is null or "" or Array { Length: 0 })
+                    missing.Add($"Target '{target.DisplayName}' requires parameter '{member}'; set --{parameter.CliName}, " +
+                        $"{parameter.EnvironmentName} in the environment, or \"{member}\" in .nuke/parameters.json.");
+            }
+        if (missing.Count > 0) throw new UsageException(string.Join("\n", missing));
+    }
+
+    static void AddSecrets(SecretMasker masker, object? value)
+    {
+        if (value is Array array)
+            foreach (var item in array) masker.Add(item?.ToString());
+        else masker.Add(value?.ToString());
+    }
+}
