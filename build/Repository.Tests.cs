@@ -21,9 +21,9 @@ sealed partial class Repository
         {
             var name = Path.GetFileNameWithoutExtension(project);
             context.Info($"dotnet test {Path.GetRelativePath(RootDirectory, project)}");
-            var exitCode = await ProcessRunner.RunAsync("dotnet",
+            var exitCode = await context.RunAsync("dotnet",
                 ["test", project, "-c", "Release", "--nologo", "--logger", $"trx;LogFileName={name}.trx", "--results-directory", resultsDirectory],
-                RootDirectory, context.Info, context.CancellationToken, throwOnFailure: false);
+                allowFailure: true);
             var (projectPassed, projectFailed) = ReadCounts(resultsDirectory / $"{name}.trx");
             // A crash or a compile error leaves no report (or an incomplete one): count the project as one failure.
             if (exitCode != 0 && projectFailed == 0) projectFailed = 1;

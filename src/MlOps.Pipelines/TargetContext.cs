@@ -1,3 +1,4 @@
+using MlOps.Pipelines.Execution;
 using MlOps.Pipelines.Output;
 
 namespace MlOps.Pipelines;
@@ -36,6 +37,13 @@ public sealed class TargetContext
 
     /// <summary><see cref="ParallelOptions"/> honouring <see cref="Threads"/> and <see cref="CancellationToken"/>.</summary>
     public ParallelOptions ParallelOptions => new() { MaxDegreeOfParallelism = Threads, CancellationToken = CancellationToken };
+
+    /// <summary>
+    /// Runs a program with its output framed under this target, stops it on Ctrl-C, and fails the target when it
+    /// exits with a non-zero code (unless <paramref name="allowFailure"/>). Returns the exit code.
+    /// </summary>
+    public Task<int> RunAsync(string program, IEnumerable<string> arguments, string? workingDirectory = null, bool allowFailure = false) =>
+        ProcessRunner.RunAsync(program, arguments, workingDirectory ?? RootDirectory, Info, CancellationToken, throwOnFailure: !allowFailure);
 
     public void Debug(string message) => _log.Write(LogLevel.Debug, message);
 

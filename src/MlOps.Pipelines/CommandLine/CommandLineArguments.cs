@@ -11,11 +11,11 @@ sealed class CommandLineArguments
     /// <summary>Options that steer the host rather than bind a parameter; a value count of -1 means any.</summary>
     public static readonly IReadOnlyDictionary<string, (int Values, string Description)> Commands = new Dictionary<string, (int, string)>
     {
-        ["help"] = (0, "Show targets and parameters with their current values and sources"),
-        ["plan"] = (0, "Show the execution plan and write it as Mermaid to .nuke/temp/plan.md"),
+        ["help"] = (0, "Show targets, and parameters with their values and sources"),
+        ["plan"] = (0, "Show the plan; also as Mermaid in .nuke/temp/plan.md"),
         ["list"] = (0, "List target names, one a line"),
-        ["root"] = (1, "Use this folder as the repository root (default: the nearest folder above with .nuke/)"),
-        ["profile"] = (1, "Also read .nuke/parameters.<profile>.json, above parameters.json"),
+        ["root"] = (1, "Repository root (default: nearest folder up with .nuke/)"),
+        ["profile"] = (1, "Also read .nuke/parameters.<profile>.json"),
     };
 
     public List<string> Targets { get; } = [];

@@ -5,10 +5,10 @@ namespace MlOps.Pipelines.Hosting;
 /// <summary>The engine's own parameters. Bound like a pipeline's, from the same sources.</summary>
 sealed class HostSettings
 {
-    [Parameter("Targets to run; on the command line they are the leading words (default: the default target)")]
+    [Parameter("Targets to run (on the command line: the leading words)")]
     public string[]? Target;
 
-    [Parameter("Skip these targets; with no value, skip every target that was not named")]
+    [Parameter("Skip these targets; with no value, all but the named ones")]
     public string[]? Skip;
 
     [Parameter("Threads for parallel work (default: all cores)")]

@@ -31,18 +31,16 @@ static class HelpWriter
 
         output.Line(minimum: Verbosity.Quiet);
         output.Line("Options", Style.Heading, Verbosity.Quiet);
-        WriteParameters(output, hostParameters, bound, root);
         var commandRows = CommandLineArguments.Commands
-            .Select(c => new[] { "    --" + c.Key + (c.Value.Values > 0 ? " <" + c.Key + ">" : ""), "", c.Value.Description })
-            .ToList();
-        foreach (var line in ConsoleOutput.Columns(commandRows)) output.Line(line, minimum: Verbosity.Quiet);
+            .Select(c => new[] { "    --" + c.Key + (c.Value.Values > 0 ? " <" + (c.Key == "root" ? "path" : "name") + ">" : ""), c.Value.Description, "" });
+        WriteParameters(output, hostParameters, bound, root, commandRows);
         output.Line(minimum: Verbosity.Quiet);
         output.Line("Parameter sources, highest first: --name on the command line, NAME in the environment,", Style.Dim, Verbosity.Quiet);
         output.Line(".nuke/parameters.<profile>.json, .nuke/parameters.json, the default in the pipeline.", Style.Dim, Verbosity.Quiet);
     }
 
     static void WriteParameters(ConsoleOutput output, IReadOnlyList<ParameterModel> parameters,
-        IReadOnlyDictionary<ParameterModel, BoundParameter> bound, AbsolutePath root)
+        IReadOnlyDictionary<ParameterModel, BoundParameter> bound, AbsolutePath root, IEnumerable<string[]>? moreRows = null)
     {
         var rows = parameters.Select(p =>
         {
@@ -50,6 +48,7 @@ static class HelpWriter
             var shown = value.Error is not null ? "invalid, see below"
                 : p.IsSecret ? (value.Value is null ? "not set" : "*** (secret)")
                 : value.Value is null ? "not set"
+                : value.Value is Array { Length: 0 } ? "none"
                 : ValueConverter.Format(value.Value, root);
             return new[]
             {
@@ -57,7 +56,7 @@ static class HelpWriter
                 p.Description,
                 $"= {shown} ({value.Source})",
             };
-        }).ToList();
+        }).Concat(moreRows ?? []).ToList();
         foreach (var line in ConsoleOutput.Columns(rows)) output.Line(line, minimum: Verbosity.Quiet);
         foreach (var error in parameters.Select(p => bound[p].Error).OfType<string>())
             output.Log(LogLevel.Error, error);

@@ -41,18 +41,19 @@ static class SchemaGenerator
         return Encoding.UTF8.GetString(stream.ToArray()).ReplaceLineEndings("\n") + "\n";
     }
 
-    static void WriteType(Utf8JsonWriter json, Type type, IReadOnlyList<string>? names)
+    static void WriteType(Utf8JsonWriter json, Type type, IReadOnlyList<string>? names, bool isElement = false)
     {
         if (type.IsArray)
         {
             json.WriteString("type", "array");
             json.WriteStartObject("items");
-            WriteType(json, type.GetElementType()!, names);
+            WriteType(json, type.GetElementType()!, names, isElement: true);
             json.WriteEndObject();
             return;
         }
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
-        var nullable = !type.IsValueType || underlying != type;
+        // null in a parameter file resets a nullable parameter; array elements are never null.
+        var nullable = !isElement && (!type.IsValueType || underlying != type);
         string jsonType;
         if (underlying == typeof(bool)) jsonType = "boolean";
         else if (underlying == typeof(int) || underlying == typeof(long)) jsonType = "integer";

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Build;
+namespace MlOps.Pipelines.Execution;
 
 /// <summary>Runs a program, forwarding its output line by line, and turns a bad exit into a clear exception.</summary>
 static class ProcessRunner
@@ -16,7 +16,16 @@ static class ProcessRunner
             UseShellExecute = false,
         };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{program}'.");
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{program}'.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"Could not start '{program}': {e.Message}. Is it installed and on PATH?", e);
+        }
+        using var _ = process;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) onLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) onLine(e.Data); };
         process.BeginOutputReadLine();

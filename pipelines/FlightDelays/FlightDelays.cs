@@ -1,0 +1,71 @@
+using MlOps.Pipelines;
+
+namespace MlOps.Pipelines.Examples;
+
+/// <summary>
+/// Predicts whether a US flight departs more than <see cref="DelayThreshold"/> minutes late, from its
+/// schedule, distance and airports. validate → features → train → evaluate → deploy; deploy ships only a
+/// model whose evaluation blessed it.
+/// </summary>
+public sealed partial class FlightDelays : MlPipeline
+{
+    [Parameter("Flights file: CSV with date, delay, distance, origin, destination")]
+    readonly AbsolutePath? Data;
+
+    [Parameter("Fetch the full 3M-row file from the npm package vega-datasets and use it instead of --data")]
+    readonly bool FullData;
+
+    [Parameter("Minutes late above which a flight counts as delayed")]
+    readonly int DelayThreshold = 15;
+
+    [Parameter("Share of the latest flights held out for evaluation")]
+    readonly double TestFraction = 0.2;
+
+    [Parameter("Gradient steps of the logistic regression")]
+    readonly int Iterations = 150;
+
+    [Parameter("Step size of the logistic regression")]
+    readonly double LearningRate = 0.5;
+
+    [Parameter("L2 penalty of the logistic regression")]
+    readonly double L2 = 1e-4;
+
+    [Parameter("Lowest test ROC-AUC that may ship")]
+    readonly double MinAuc = 0.6;
+
+    public Target FetchFullData => _ => _
+        .Description("Fetch flights-3m.parquet from npm (vega-datasets 3.2.1) and convert it to CSV")
+        .OnlyWhen(() => FullData)
+        .Executes(FetchFullDataFile);
+
+    public Target Validate => _ => _
+        .Description("Check the flights file: columns, types, ranges; write the validation report")
+        .DependsOn(FetchFullData)
+        .Requires(() => Data)
+        .Executes(ValidateData);
+
+    public Target Features => _ => _
+        .Description("Split by time; fit encodings on the training part; write the feature matrices")
+        .DependsOn(Validate)
+        .Executes(ComputeFeatures);
+
+    public Target Train => _ => _
+        .Description("Fit a logistic regression on the training features")
+        .DependsOn(Features)
+        .Executes(TrainModel);
+
+    public Target Evaluate => _ => _
+        .Description("Score the held-out flights; bless the model when its AUC reaches MinAuc")
+        .DependsOn(Train)
+        .Executes(EvaluateModel);
+
+    public Target Deploy => _ => _
+        .Description("Ship the blessed model to artifacts/FlightDelays/deployed (refuses without a blessing)")
+        .DependsOn(Evaluate)
+        .Executes(DeployModel);
+
+    /// <summary>The flights file this run reads.</summary>
+    AbsolutePath InputFile => FullData ? FullDataFile : Data!;
+
+    AbsolutePath FullDataFile => RootDirectory / ".nuke" / "data" / "flights-3m.csv";
+}
