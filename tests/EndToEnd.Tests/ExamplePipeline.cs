@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace EndToEnd.Tests;
+
+/// <summary>A repository copy on which ./build.sh has run once, as on a fresh clone.</summary>
+public sealed class BuiltRepository : IDisposable
+{
+    internal RepositoryCopy Copy { get; } = new();
+
+    internal BuildResult FirstRun { get; }
+
+    public BuiltRepository() => FirstRun = Copy.Build();
+
+    public void Dispose() => Copy.Dispose();
+}
+
+public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<BuiltRepository>
+{
+    readonly RepositoryCopy _copy = repository.Copy;
+
+    string Deployment => _copy.PathOf("artifacts/FlightDelays/deployed/deployment.json");
+
+    [Fact]
+    public void The_first_build_on_a_fresh_copy_runs_the_example_pipeline_end_to_end()
+    {
+        var run = repository.FirstRun;
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Matches(@"FetchFullData\s+Skipped\s+–\s+condition false: \(\) => FullData", run.Out);
+        foreach (var target in new[] { "Validate", "Features", "Train", "Evaluate", "Deploy" })
+            Assert.Matches($@"\n{target}\s+Succeeded\s+\d+\.\d\d s", run.Out);
+        Assert.Contains("Build succeeded in", run.Out);
+        Assert.True(File.Exists(Deployment));
+        using var evaluation = JsonDocument.Parse(File.ReadAllText(_copy.PathOf("artifacts/FlightDelays/evaluation.json")));
+        Assert.True(evaluation.RootElement.GetProperty("blessed").GetBoolean());
+        Assert.InRange(evaluation.RootElement.GetProperty("roc_auc").GetDouble(), 0.6, 1.0);
+    }
+
+    [Fact]
+    public void A_second_invocation_does_not_recompile()
+    {
+        var program = _copy.PathOf(".nuke/bin/build.dll");
+        var compiled = File.GetLastWriteTimeUtc(program);
+        var help = _copy.Build("--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("FlightDelays (default pipeline)", help.Out);
+        Assert.Equal(compiled, File.GetLastWriteTimeUtc(program));
+        Assert.Empty(help.Error);
+    }
+
+    [Fact]
+    public void Deploying_the_same_model_again_changes_nothing()
+    {
+        var before = File.ReadAllText(Deployment);
+        var again = _copy.Build();
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("already deployed", again.Out);
+        Assert.Equal(before, File.ReadAllText(Deployment));
+    }
+
+    [Fact]
+    public void A_parameter_that_does_not_convert_exits_2_with_one_clear_message()
+    {
+        var run = _copy.Build("Train", "--iterations", "many");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("error: Parameter 'Iterations' (from command line --iterations): 'many' is not valid; expected int.\n", run.Error);
+        Assert.DoesNotContain("── Train", run.Out);
+    }
+
+    [Fact]
+    public void An_unknown_target_exits_2_and_suggests_the_closest()
+    {
+        var run = _copy.Build("Trian");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Target 'Trian' does not exist. Did you mean 'Train'?", run.Error);
+    }
+
+    [Fact]
+    public void A_model_below_the_gate_is_not_deployed_and_the_build_exits_3()
+    {
+        var before = File.ReadAllText(Deployment);
+        var run = _copy.Build("--min-auc", "0.99");
+        Assert.True(run.ExitCode == 3, run.ToString());
+        Assert.Contains("The evaluation withheld its blessing; the model does not ship. Failed gates:", run.Out);
+        Assert.Matches(@"test ROC-AUC at least MinAuc: roc_auc = 0\.\d+, needs >= 0\.99", run.Out);
+        Assert.Equal(before, File.ReadAllText(Deployment));
+    }
+
+    [Fact]
+    public void Validation_fails_on_a_copy_of_the_data_with_a_value_of_the_wrong_type()
+    {
+        var lines = File.ReadAllLines(_copy.PathOf("data/flights-200k.csv"));
+        var header = lines[0].Split(',').ToList();
+        var fields = lines[100].Split(',');
+        fields[header.IndexOf("delay")] = "abc";
+        lines[100] = string.Join(",", fields);
+        var faulty = _copy.PathOf("faulty-type.csv");
+        File.WriteAllLines(faulty, lines);
+
+        var run = _copy.Build("Validate", "--data", faulty);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"{faulty}, line 101, column 'delay': 'abc' is not a whole number.", run.Out);
+        Assert.DoesNotContain("   at ", run.All);
+    }
+
+    [Fact]
+    public void Validation_reports_implausible_values_with_their_lines()
+    {
+        var lines = File.ReadAllLines(_copy.PathOf("data/flights-200k.csv"));
+        var header = lines[0].Split(',').ToList();
+        var fields = lines[49].Split(',');
+        fields[header.IndexOf("distance")] = "-5";
+        lines[49] = string.Join(",", fields);
+        fields = lines[59].Split(',');
+        fields[header.IndexOf("origin")] = "Seattle";
+        lines[59] = string.Join(",", fields);
+        File.WriteAllLines(_copy.PathOf("faulty-values.csv"), lines);
+
+        var run = _copy.Build("Validate", "--data", "faulty-values.csv");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("FAIL  distance within [1, 10000] miles: 1 rows, e.g. line 50: distance = -5", run.Out);
+        Assert.Contains("FAIL  origin is a 3-letter airport code: 1 rows, e.g. line 60: origin = 'Seattle'", run.Out);
+        Assert.Contains("faulty-values.csv: 2 check(s) failed; see artifacts/FlightDelays/validation.json.", run.Out);
+        using var report = JsonDocument.Parse(File.ReadAllText(_copy.PathOf("artifacts/FlightDelays/validation.json")));
+        Assert.False(report.RootElement.GetProperty("blessed").GetBoolean());
+    }
+
+    [Fact]
+    public void Ctrl_c_stops_a_running_target_cleanly_with_exit_130()
+    {
+        using var process = _copy.Start("Train", "--skip", "--iterations", "100000000");
+        var trainStarted = new TaskCompletionSource();
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (output) output.AppendLine(e.Data);
+            if (e.Data.StartsWith("── Train", StringComparison.Ordinal)) trainStarted.TrySetResult();
+        };
+        process.BeginOutputReadLine();
+        Assert.True(trainStarted.Task.Wait(TimeSpan.FromMinutes(2)), "Train never started");
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "the build did not stop after Ctrl-C");
+        process.WaitForExit(); // drains the output events
+
+        Assert.Equal(130, process.ExitCode);
+        var text = output.ToString();
+        Assert.Matches(@"Train\s+Cancelled\s+\d+\.\d\d s\s+cancelled \(Ctrl-C\)", text);
+        Assert.Contains("Cancelled by Ctrl-C", text);
+    }
+
+    [Fact]
+    public void Editing_a_pipeline_recompiles_it_on_the_next_invocation()
+    {
+        var source = _copy.PathOf("pipelines/FlightDelays/FlightDelays.cs");
+        File.WriteAllText(source, File.ReadAllText(source).Replace("Fit a logistic regression on the training features", "Fit a logistic regression (edited)", StringComparison.Ordinal));
+        var help = _copy.Build("--help");
+        Assert.True(help.ExitCode == 0, help.ToString());
+        Assert.Contains("Fit a logistic regression (edited)", help.Out);
+    }
+}
+
+public sealed class Bootstrap : IDisposable
+{
+    readonly RepositoryCopy _copy = new();
+
+    public void Dispose() => _copy.Dispose();
+
+    [Fact]
+    public void A_compile_error_shows_the_compiler_output_and_fails()
+    {
+        File.AppendAllText(_copy.PathOf("pipelines/FlightDelays/FlightDelays.cs"), "\nthis does not compile\n");
+        var run = _copy.Build("--help");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("error CS", run.Error);
+        Assert.Contains("build.sh: compiling build/ failed", run.Error);
+    }
+}
