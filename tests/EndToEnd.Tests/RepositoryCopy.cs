@@ -30,7 +30,8 @@ sealed class RepositoryCopy : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
             File.Copy(from, to);
         }
-        File.SetUnixFileMode(Path.Combine(Root, "build.sh"), File.GetUnixFileMode(Path.Combine(source, "build.sh")));
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(Path.Combine(Root, "build.sh"), File.GetUnixFileMode(Path.Combine(source, "build.sh")));
     }
 
     public string Root { get; }

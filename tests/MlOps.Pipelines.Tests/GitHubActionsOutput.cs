@@ -28,7 +28,7 @@ public sealed class GitHubActionsOutput : IDisposable
     {
         var result = _harness.Run(new PipelineHost().Add<MultiLineFailure>(), "Fail");
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("::error title=Fail failed::InvalidOperationException: 100%25 broken%0Asecond line", result.Out);
+        Assert.Contains("::error title=Fail failed::ArgumentException: 100%25 broken%0Asecond line", result.Out);
     }
 
     [Fact]
@@ -73,6 +73,6 @@ public sealed class GitHubActionsOutput : IDisposable
 
     sealed class MultiLineFailure : MlPipeline
     {
-        public Target Fail => _ => _.Executes(() => throw new InvalidOperationException("100% broken\nsecond line"));
+        public Target Fail => _ => _.Executes(() => throw new ArgumentException("100% broken\nsecond line"));
     }
 }

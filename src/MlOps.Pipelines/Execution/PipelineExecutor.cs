@@ -125,7 +125,7 @@ sealed class PipelineExecutor(ConsoleOutput output, int threads, CancellationTok
     static string Describe(Exception exception)
     {
         var message = exception.Message.ReplaceLineEndings("\n");
-        return exception is GateFailedException or IOException or InvalidDataException or FormatException
+        return exception is GateFailedException or IOException or InvalidDataException or FormatException or InvalidOperationException
             ? message
             : $"{exception.GetType().Name}: {message}";
     }
