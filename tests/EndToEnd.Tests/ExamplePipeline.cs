@@ -89,13 +89,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public void Validation_fails_on_a_copy_of_the_data_with_a_value_of_the_wrong_type()
     {
-        var lines = File.ReadAllLines(_copy.PathOf("data/flights-200k.csv"));
-        var header = lines[0].Split(',').ToList();
-        var fields = lines[100].Split(',');
-        fields[header.IndexOf("delay")] = "abc";
-        lines[100] = string.Join(",", fields);
-        var faulty = _copy.PathOf("faulty-type.csv");
-        File.WriteAllLines(faulty, lines);
+        var faulty = WriteFaultyCopy("faulty-type.csv", (Line: 101, Column: "delay", Value: "abc"));
 
         var run = _copy.Build("Validate", "--data", faulty);
         Assert.Equal(1, run.ExitCode);
@@ -106,15 +100,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public void Validation_reports_implausible_values_with_their_lines()
     {
-        var lines = File.ReadAllLines(_copy.PathOf("data/flights-200k.csv"));
-        var header = lines[0].Split(',').ToList();
-        var fields = lines[49].Split(',');
-        fields[header.IndexOf("distance")] = "-5";
-        lines[49] = string.Join(",", fields);
-        fields = lines[59].Split(',');
-        fields[header.IndexOf("origin")] = "Seattle";
-        lines[59] = string.Join(",", fields);
-        File.WriteAllLines(_copy.PathOf("faulty-values.csv"), lines);
+        WriteFaultyCopy("faulty-values.csv", (Line: 50, Column: "distance", Value: "-5"), (Line: 60, Column: "origin", Value: "Seattle"));
 
         var run = _copy.Build("Validate", "--data", "faulty-values.csv");
         Assert.Equal(1, run.ExitCode);
@@ -148,6 +134,22 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var text = output.ToString();
         Assert.Matches(@"Train\s+Cancelled\s+\d+\.\d\d s\s+cancelled \(Ctrl-C\)", text);
         Assert.Contains("Cancelled by Ctrl-C", text);
+    }
+
+    /// <summary>A copy of the committed sample with the given cells replaced (line numbers count the header as 1).</summary>
+    string WriteFaultyCopy(string name, params (int Line, string Column, string Value)[] faults)
+    {
+        var lines = File.ReadAllLines(_copy.PathOf("data/flights-200k.csv"));
+        var header = lines[0].Split(',').ToList();
+        foreach (var (line, column, value) in faults)
+        {
+            var fields = lines[line - 1].Split(',');
+            fields[header.IndexOf(column)] = value;
+            lines[line - 1] = string.Join(",", fields);
+        }
+        var path = _copy.PathOf(name);
+        File.WriteAllLines(path, lines);
+        return path;
     }
 
     [Fact]
