@@ -42,6 +42,22 @@ public interface ITargetDefinition
     /// <summary>This target runs even when an earlier target failed (clean-up, reports).</summary>
     ITargetDefinition AssuredAfterFailure();
 
+    /// <summary>
+    /// The target saves these artefacts (<see cref="TargetContext.Save{T}"/>). A target that produces artefacts is
+    /// cached: it reruns only when its code, the parameters it reads, the files it reads through the context or
+    /// the artefacts it consumes change; otherwise its outputs are restored.
+    /// </summary>
+    ITargetDefinition Produces(params Artifact[] artifacts);
+
+    /// <summary>The target loads these artefacts (<see cref="TargetContext.Load{T}"/>); implies DependsOn on their producers.</summary>
+    ITargetDefinition Consumes(params Artifact[] artifacts);
+
+    /// <summary><c>Cached(false)</c>: always run, even when nothing changed (side effects such as deployment).</summary>
+    ITargetDefinition Cached(bool cached = true);
+
+    /// <summary>Part of the cache key: change it to force a rerun when something the cache cannot see changed.</summary>
+    ITargetDefinition Version(string version);
+
     /// <summary>The work of the target. Several calls run in order.</summary>
     ITargetDefinition Executes(Action action);
 

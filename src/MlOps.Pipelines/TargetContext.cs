@@ -1,3 +1,5 @@
+using MlOps.Pipelines.Artifacts;
+using MlOps.Pipelines.Caching;
 using MlOps.Pipelines.Execution;
 using MlOps.Pipelines.Output;
 
@@ -10,13 +12,15 @@ namespace MlOps.Pipelines;
 public sealed class TargetContext
 {
     readonly TargetLog _log;
+    readonly TargetFiles _files;
 
-    internal TargetContext(MlPipeline pipeline, string target, int threads, TargetLog log, CancellationToken cancellationToken)
+    internal TargetContext(MlPipeline pipeline, string target, int threads, TargetLog log, TargetFiles files, CancellationToken cancellationToken)
     {
         Pipeline = pipeline;
         Target = target;
         Threads = threads;
         _log = log;
+        _files = files;
         CancellationToken = cancellationToken;
     }
 
@@ -37,6 +41,42 @@ public sealed class TargetContext
 
     /// <summary><see cref="ParallelOptions"/> honouring <see cref="Threads"/> and <see cref="CancellationToken"/>.</summary>
     public ParallelOptions ParallelOptions => new() { MaxDegreeOfParallelism = Threads, CancellationToken = CancellationToken };
+
+    /// <summary>
+    /// Declares that the target reads this file (or folder) and returns it. Its content becomes part of the
+    /// target's cache key: read every input through here, so a changed input reruns the target.
+    /// </summary>
+    public AbsolutePath Input(AbsolutePath path) => _files.Input(path);
+
+    /// <summary>Loads a consumed artefact (declared with <c>Consumes</c>); for file and folder artefacts, their path.</summary>
+    public T Load<T>(Artifact<T> artifact)
+    {
+        var path = _files.Consume(artifact);
+        if (artifact.Read is null) return (T)(object)AbsolutePath.Create(path);
+        using var stream = File.OpenRead(path);
+        return artifact.Read(stream);
+    }
+
+    /// <summary>Saves a produced artefact (declared with <c>Produces</c>). It reaches the cache and
+    /// <c>artifacts/</c> only when the target succeeds.</summary>
+    public void Save<T>(Artifact<T> artifact, T value)
+    {
+        var path = _files.Produce(artifact);
+        if (artifact.Write is null)
+            throw new InvalidOperationException($"Artifact '{artifact.Name}' is a file or folder the target writes itself at ctx.PathOf({artifact.Name}); it has no serializer to Save with.");
+        AtomicFile.Write(path, temporary =>
+        {
+            using var stream = File.Create(temporary);
+            artifact.Write(value, stream);
+        });
+    }
+
+    /// <summary>
+    /// Where to write a produced file or folder artefact (a staging place, moved into <c>artifacts/</c> when the
+    /// target succeeds), or where to read a consumed one.
+    /// </summary>
+    public AbsolutePath PathOf(Artifact artifact) =>
+        AbsolutePath.Create(_files.Target.Definition.Produced.Contains(artifact) ? _files.Produce(artifact) : _files.Consume(artifact));
 
     /// <summary>
     /// Runs a program with its output framed under this target, stops it on Ctrl-C, and fails the target when it

@@ -28,7 +28,7 @@ public sealed class Failures : IDisposable
     [Fact]
     public void A_failure_stops_the_run_and_exits_1_with_the_message_but_no_stack_trace()
     {
-        var result = Run("Broken", "Independent");
+        var result = Run("Broken", "Independent", "--parallel", "1");
         Assert.Equal(1, result.ExitCode);
         Assert.Equal(["Prepare"], RecordingPipeline.Ran(result));
         Assert.Contains("error: Broken failed: disk on fire", result.Out);

@@ -12,7 +12,7 @@ public sealed class HelpAndPlan : IDisposable
     public void Help_groups_targets_and_parameters_by_pipeline()
     {
         _harness.WriteParameters("""{ "LearningRate": 0.05 }""");
-        var result = _harness.Run(Host(), "--help", "--threads", "4");
+        var result = _harness.Run(Host(), "--help", "--threads", "4", "--parallel", "3");
         Assert.Equal(0, result.ExitCode);
         Snapshot.Match(result.Out, "help.txt");
     }

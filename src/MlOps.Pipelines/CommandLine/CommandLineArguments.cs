@@ -8,15 +8,20 @@ namespace MlOps.Pipelines.CommandLine;
 /// </summary>
 sealed class CommandLineArguments
 {
-    /// <summary>Options that steer the host rather than bind a parameter; a value count of -1 means any.</summary>
-    public static readonly IReadOnlyDictionary<string, (int Values, string Description)> Commands = new Dictionary<string, (int, string)>
-    {
-        ["help"] = (0, "Show targets, and parameters with their values and sources"),
-        ["plan"] = (0, "Show the plan; also as Mermaid in .nuke/temp/plan.md"),
-        ["list"] = (0, "List target names, one a line"),
-        ["root"] = (1, "Repository root (default: nearest folder up with .nuke/)"),
-        ["profile"] = (1, "Also read .nuke/parameters.<profile>.json"),
-    };
+    /// <summary>Options that steer the host rather than bind a parameter, with how many values each takes.</summary>
+    public static readonly IReadOnlyDictionary<string, (int Min, int Max, string Placeholder, string Description)> Commands =
+        new Dictionary<string, (int, int, string, string)>
+        {
+            ["help"] = (0, 0, "", "Show targets, and parameters with their values and sources"),
+            ["plan"] = (0, 0, "", "Show the plan; also as Mermaid in .nuke/temp/plan.md"),
+            ["list"] = (0, 0, "", "List target names, one a line"),
+            ["dry-run"] = (0, 0, "", "Show what would run and why, without running anything"),
+            ["continue"] = (0, 0, "", "Skip the targets that succeeded in the previous run"),
+            ["cache-info"] = (0, 0, "", "Show the cache's size, entries and the last run's hit rate"),
+            ["cache-prune"] = (0, 1, " [size]", "Drop least recently used entries down to a size (default 5GB)"),
+            ["root"] = (1, 1, " <path>", "Repository root (default: nearest folder up with .nuke/)"),
+            ["profile"] = (1, 1, " <name>", "Also read .nuke/parameters.<profile>.json"),
+        };
 
     public List<string> Targets { get; } = [];
 
@@ -46,11 +51,11 @@ sealed class CommandLineArguments
             else current.Add(arg);
         }
 
-        foreach (var (name, (count, _)) in Commands)
-            if (count >= 0 && result.Options.TryGetValue(name, out var values) && values.Count != count)
-                throw new UsageException(count == 0
+        foreach (var (name, (min, max, _, _)) in Commands)
+            if (result.Options.TryGetValue(name, out var values) && (values.Count < min || values.Count > max))
+                throw new UsageException(max == 0
                     ? $"Option --{name} takes no value; got '{string.Join(" ", values)}'."
-                    : $"Option --{name} takes {count} value; got {values.Count}.");
+                    : $"Option --{name} takes {(min == max ? $"{min}" : $"{min} to {max}")} value(s); got {values.Count}.");
         return result;
     }
 

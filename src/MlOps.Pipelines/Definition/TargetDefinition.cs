@@ -17,6 +17,14 @@ sealed class TargetDefinition : ITargetDefinition
     public bool IsAssured { get; private set; }
     public List<Func<TargetContext, Task>> Actions { get; } = [];
 
+    /// <summary>The delegates as the user gave them: their IL is the target's code fingerprint.</summary>
+    public List<Delegate> Code { get; } = [];
+
+    public List<Artifact> Produced { get; } = [];
+    public List<Artifact> Consumed { get; } = [];
+    public bool IsCached { get; private set; } = true;
+    public string? VersionText { get; private set; }
+
     public ITargetDefinition Description(string description)
     {
         DescriptionText = description;
@@ -60,18 +68,49 @@ sealed class TargetDefinition : ITargetDefinition
         return this;
     }
 
-    public ITargetDefinition Executes(Action action) => Executes(_ => action());
+    public ITargetDefinition Produces(params Artifact[] artifacts)
+    {
+        Produced.AddRange(artifacts);
+        return this;
+    }
 
-    public ITargetDefinition Executes(Action<TargetContext> action) => Executes(context =>
+    public ITargetDefinition Consumes(params Artifact[] artifacts)
+    {
+        Consumed.AddRange(artifacts);
+        return this;
+    }
+
+    public ITargetDefinition Cached(bool cached = true)
+    {
+        IsCached = cached;
+        return this;
+    }
+
+    public ITargetDefinition Version(string version)
+    {
+        VersionText = version;
+        return this;
+    }
+
+    public ITargetDefinition Executes(Action action) => Add(action, _ =>
+    {
+        action();
+        return Task.CompletedTask;
+    });
+
+    public ITargetDefinition Executes(Action<TargetContext> action) => Add(action, context =>
     {
         action(context);
         return Task.CompletedTask;
     });
 
-    public ITargetDefinition Executes(Func<Task> action) => Executes(_ => action());
+    public ITargetDefinition Executes(Func<Task> action) => Add(action, _ => action());
 
-    public ITargetDefinition Executes(Func<TargetContext, Task> action)
+    public ITargetDefinition Executes(Func<TargetContext, Task> action) => Add(action, action);
+
+    ITargetDefinition Add(Delegate code, Func<TargetContext, Task> action)
     {
+        Code.Add(code);
         Actions.Add(action);
         return this;
     }

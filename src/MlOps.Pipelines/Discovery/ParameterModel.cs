@@ -24,6 +24,9 @@ sealed class ParameterModel
         DefaultValue = Get();
     }
 
+    /// <summary>The field or property itself (the code fingerprint finds reads of it).</summary>
+    public MemberInfo Member => (MemberInfo?)_field ?? _property!;
+
     /// <summary>The member's name; also its key in <c>parameters.json</c>.</summary>
     public string MemberName { get; }
 

@@ -35,6 +35,7 @@ sealed class PipelineModel
         }
 
         foreach (var target in model.Targets) Resolve(target, byDelegate);
+        ResolveArtifacts(model);
         if (defaultTarget is not null)
             model.DefaultTarget = Find(defaultTarget(instance), byDelegate, $"the default target of {instance.Name}");
         return model;
@@ -76,6 +77,39 @@ sealed class PipelineModel
             if (target.Pipeline.Parameters.All(p => p.MemberName != member))
                 throw new UsageException($"Target '{target.QualifiedName}' requires '{member}', which is not a [Parameter] of {target.Pipeline.Name}.");
     }
+
+    /// <summary>Each artefact has one producer; consuming it implies depending on that producer.</summary>
+    static void ResolveArtifacts(PipelineModel model)
+    {
+        var producers = new Dictionary<Artifact, TargetModel>();
+        var names = new Dictionary<string, Artifact>(StringComparer.OrdinalIgnoreCase);
+        var fileNames = new Dictionary<string, Artifact>(StringComparer.OrdinalIgnoreCase);
+        foreach (var target in model.Targets)
+            foreach (var artifact in target.Definition.Produced)
+            {
+                if (producers.TryGetValue(artifact, out var other))
+                    throw new UsageException($"Artifact '{artifact.Name}' is produced by both '{other.Name}' and '{target.Name}' in {model.Name}; each artifact has one producer.");
+                if (names.TryGetValue(artifact.Name, out var sameName) && sameName != artifact || fileNames.TryGetValue(artifact.FileName, out var sameFile) && sameFile != artifact)
+                    throw new UsageException($"Two artifacts of {model.Name} share the name '{artifact.Name}' or the file name '{artifact.FileName}'.");
+                producers[artifact] = target;
+                names[artifact.Name] = artifact;
+                fileNames[artifact.FileName] = artifact;
+            }
+        foreach (var target in model.Targets)
+            foreach (var artifact in target.Definition.Consumed)
+            {
+                if (!producers.TryGetValue(artifact, out var producer))
+                    throw new UsageException($"Target '{target.Name}' consumes artifact '{artifact.Name}', which no target of {model.Name} produces.");
+                if (producer == target)
+                    throw new UsageException($"Target '{target.Name}' both produces and consumes artifact '{artifact.Name}'.");
+                if (!target.DependsOn.Contains(producer)) target.DependsOn.Add(producer);
+                Link(before: producer, after: target);
+            }
+        model.Producers = producers;
+    }
+
+    /// <summary>Which target produces each artefact.</summary>
+    public IReadOnlyDictionary<Artifact, TargetModel> Producers { get; private set; } = new Dictionary<Artifact, TargetModel>();
 
     static void Trigger(TargetModel source, TargetModel triggered)
     {

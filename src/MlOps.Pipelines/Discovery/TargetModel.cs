@@ -26,5 +26,8 @@ sealed class TargetModel(PipelineModel pipeline, string name, int order, TargetD
     /// <summary>Targets this one schedules after itself (its Triggers and the TriggeredBy pointing at it).</summary>
     public List<TargetModel> Triggered { get; } = [];
 
+    /// <summary>A target is cached when it produces artefacts (there is something to restore) and did not opt out.</summary>
+    public bool IsCacheable => Definition.IsCached && Definition.Produced.Count > 0;
+
     public override string ToString() => QualifiedName;
 }

@@ -1,132 +1,80 @@
-using System.Diagnostics;
+using MlOps.Pipelines.Artifacts;
+using MlOps.Pipelines.Caching;
 using MlOps.Pipelines.Discovery;
 using MlOps.Pipelines.Output;
 
 namespace MlOps.Pipelines.Execution;
 
 /// <summary>
-/// Runs a plan in order. A failure stops the run unless the failed target proceeds after failure; targets
-/// that depend on a failed one never run; assured targets run regardless; conditions are evaluated just
-/// before a target would start; Ctrl-C cancels the running target and nothing after it starts.
+/// Runs a plan: a target starts once every target ordered before it has finished, up to <c>--parallel</c> at
+/// once. A failure stops new starts unless the failed target proceeds after failure; targets that depend on a
+/// failed one never run; assured targets run regardless; Ctrl-C cancels what runs and starts nothing more.
+/// Output is printed in plan order (see <see cref="OrderedOutput"/>), so it reads the same however many run at once.
 /// </summary>
-sealed class PipelineExecutor(ConsoleOutput output, int threads, CancellationToken cancellation)
+sealed class PipelineExecutor(ConsoleOutput output, BuildCache cache, ExecutionOptions options, CancellationToken cancellation)
 {
-    public async Task<IReadOnlyList<TargetRun>> ExecuteAsync(IReadOnlyList<TargetModel> plan, IReadOnlySet<TargetModel> skipped)
+    public async Task<IReadOnlyList<TargetRun>> ExecuteAsync(IReadOnlyList<TargetModel> plan)
     {
-        var runs = plan.Select(t => new TargetRun(t)).ToList();
+        var runs = plan.Select((t, i) => new TargetRun(t, i)).ToList();
         var byTarget = runs.ToDictionary(r => r.Target);
+        var ordered = new OrderedOutput(output.Writer, runs.Count);
+        var started = new bool[runs.Count];
+        var running = new Dictionary<Task, TargetRun>();
         var stopped = false;
 
-        foreach (var run in runs)
-        {
-            var target = run.Target;
-            if (cancellation.IsCancellationRequested)
-            {
-                run.Note = "cancelled before it started";
-                continue;
-            }
-            if (skipped.Contains(target))
-            {
-                run.Status = TargetStatus.Skipped;
-                run.Note = "--skip";
-                continue;
-            }
-            var assured = target.Definition.IsAssured;
-            var failedDependency = target.DependsOn.FirstOrDefault(d => byTarget.TryGetValue(d, out var r) && r.Status is TargetStatus.Failed or TargetStatus.NotRun);
-            if (!assured && failedDependency is not null)
-            {
-                run.Note = $"depends on {failedDependency.DisplayName}, which did not succeed";
-                continue;
-            }
-            if (!assured && stopped)
-            {
-                run.Note = "an earlier target failed";
-                continue;
-            }
+        bool Finished(TargetModel target) => !byTarget.TryGetValue(target, out var r) || started[r.Index] && !running.ContainsValue(r);
 
-            await RunAsync(run);
-            if (run.Status == TargetStatus.Failed && !target.Definition.ProceedsAfterFailure) stopped = true;
+        while (true)
+        {
+            foreach (var run in runs)
+            {
+                if (started[run.Index] || running.Count >= options.Parallel) continue;
+                if (!run.Target.Predecessors.All(Finished)) continue;
+                started[run.Index] = true;
+                if (Decline(run, byTarget, stopped))
+                {
+                    ordered.Complete(run.Index);
+                    continue;
+                }
+                running[RunAsync(run, byTarget, output.WithWriter(ordered.Channel(run.Index)))] = run;
+            }
+            if (running.Count == 0) break;
+            var done = await Task.WhenAny(running.Keys);
+            var finished = running[done];
+            running.Remove(done);
+            ordered.Complete(finished.Index);
+            if (finished.Status == TargetStatus.Failed && !finished.Target.Definition.ProceedsAfterFailure) stopped = true;
         }
         return runs;
     }
 
-    async Task RunAsync(TargetRun run)
+    /// <summary>Decides, without running it, that a target will not run; true when so.</summary>
+    bool Decline(TargetRun run, IReadOnlyDictionary<TargetModel, TargetRun> byTarget, bool stopped)
     {
         var target = run.Target;
-        var stopwatch = Stopwatch.StartNew();
-        try
-        {
-            foreach (var (condition, text) in target.Definition.Conditions)
-            {
-                if (condition()) continue;
-                run.Status = TargetStatus.Skipped;
-                run.Note = $"condition false: {text}";
-                output.Line($"{target.DisplayName} skipped: {run.Note}", Style.Dim);
-                return;
-            }
-
-            output.BeginTarget(target.DisplayName);
-            var log = new TargetLog(output);
-            var context = new TargetContext(target.Pipeline.Instance, target.Name, threads, log, cancellation);
-            using (ConsoleRouter.Route(log))
-            {
-                foreach (var action in target.Definition.Actions)
-                {
-                    cancellation.ThrowIfCancellationRequested();
-                    // Run on the thread pool so a target that blocks cannot stall Ctrl-C handling.
-                    await Task.Run(() => action(context), CancellationToken.None);
-                }
-            }
-            run.Status = TargetStatus.Succeeded;
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            run.Status = TargetStatus.Cancelled;
-            run.Note = "cancelled (Ctrl-C)";
-        }
-        catch (Exception exception)
-        {
-            run.Status = TargetStatus.Failed;
-            exception = Unwrap(exception);
-            run.GateWithheld = exception is GateFailedException;
-            var message = Describe(exception);
-            run.Note = message.Split('\n')[0].TrimEnd();
-            output.TargetFailure(target.DisplayName, message);
-            if (!run.GateWithheld)
-            {
-                if (output.Verbosity >= Verbosity.Verbose) output.Line(exception.ToString(), Style.Dim, Verbosity.Verbose);
-                else output.Line("(run with --verbosity verbose for the stack trace)", Style.Dim);
-            }
-        }
-        finally
-        {
-            run.Duration = stopwatch.Elapsed;
-            if (run.Status != TargetStatus.Skipped)
-            {
-                var (result, style) = run.Status switch
-                {
-                    TargetStatus.Succeeded => ("succeeded", Style.Success),
-                    TargetStatus.Cancelled => ("cancelled", Style.Warning),
-                    _ => ("failed", Style.Error),
-                };
-                output.EndTarget(target.DisplayName, $"{result} in {ConsoleOutput.FormatDuration(run.Duration)}", style);
-            }
-        }
+        var assured = target.Definition.IsAssured;
+        var failedDependency = target.DependsOn.FirstOrDefault(d =>
+            byTarget.TryGetValue(d, out var r) && r.Status is TargetStatus.Failed or TargetStatus.NotRun or TargetStatus.Cancelled);
+        (run.Status, run.Note) = cancellation.IsCancellationRequested ? (TargetStatus.NotRun, "cancelled before it started")
+            : options.Skipped.Contains(target) ? (TargetStatus.Skipped, "--skip")
+            : options.SucceededBefore.Contains(target.QualifiedName) ? (TargetStatus.Skipped, "succeeded in the previous run (--continue)")
+            : !assured && failedDependency is not null ? (TargetStatus.NotRun, $"depends on {failedDependency.DisplayName}, which did not succeed")
+            : !assured && stopped ? (TargetStatus.NotRun, "an earlier target failed")
+            : (TargetStatus.NotRun, "");
+        return run.Note.Length > 0;
     }
 
-    static Exception Unwrap(Exception exception)
-    {
-        while (exception is System.Reflection.TargetInvocationException or AggregateException && exception.InnerException is not null)
-            exception = exception.InnerException;
-        return exception;
-    }
+    /// <summary>The hash of a consumed artefact as its producer left it in this run; null to read it from artifacts/.</summary>
+    static Func<Artifact, string?> ConsumedHash(TargetModel target, IReadOnlyDictionary<TargetModel, TargetRun> byTarget) => artifact =>
+        target.Pipeline.Producers.TryGetValue(artifact, out var producer) && byTarget.TryGetValue(producer, out var run)
+        && run.Trace?.Outputs.TryGetValue(artifact.Name, out var output) == true
+            ? output!.Hash
+            : null;
 
-    /// <summary>The message users need; the exception type only where it says something the message does not.</summary>
-    static string Describe(Exception exception)
+    async Task RunAsync(TargetRun run, IReadOnlyDictionary<TargetModel, TargetRun> byTarget, ConsoleOutput output)
     {
-        var message = exception.Message.ReplaceLineEndings("\n");
-        return exception is GateFailedException or IOException or InvalidDataException or FormatException or InvalidOperationException
-            ? message
-            : $"{exception.GetType().Name}: {message}";
+        await Task.Yield(); // let the scheduler start the next ready target
+        var runner = new TargetRunner(output, cache, options, cancellation);
+        await runner.RunAsync(run, ConsumedHash(run.Target, byTarget));
     }
 }

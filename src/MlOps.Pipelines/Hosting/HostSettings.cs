@@ -14,10 +14,19 @@ sealed class HostSettings
     [Parameter("Threads for parallel work (default: all cores)")]
     public int Threads = Environment.ProcessorCount;
 
+    [Parameter("Targets that may run at once (default: all cores)")]
+    public int Parallel = Environment.ProcessorCount;
+
+    [Parameter("Rerun these and all after them even if cached; no value: all")]
+    public string[]? Force;
+
+    [Parameter("Run every target, ignoring cached results (still stores new ones)")]
+    public bool NoCache;
+
     [Parameter("How much to print")]
     public Verbosity Verbosity = Verbosity.Normal;
 
     /// <summary>Parameters that are read from the command line and parameter files, never from the environment
     /// (a stray <c>TARGET</c> variable from a toolchain must not choose what runs).</summary>
-    public static readonly IReadOnlySet<string> NotFromEnvironment = new HashSet<string> { nameof(Target), nameof(Skip) };
+    public static readonly IReadOnlySet<string> NotFromEnvironment = new HashSet<string> { nameof(Target), nameof(Skip), nameof(Force) };
 }

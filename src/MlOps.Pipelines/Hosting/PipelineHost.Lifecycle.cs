@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MlOps.Pipelines.Caching;
 using MlOps.Pipelines.CommandLine;
 using MlOps.Pipelines.Discovery;
 using MlOps.Pipelines.Execution;
@@ -49,6 +50,23 @@ public sealed partial class PipelineHost
             if (settings.Threads < 1)
                 throw new UsageException($"Parameter 'Threads' (from {bound[session.HostParameters.Single(p => p.MemberName == nameof(HostSettings.Threads))].Source}): {settings.Threads} is not valid; expected at least 1.");
 
+            var cache = new BuildCache(root);
+            if (arguments.Has("cache-info"))
+            {
+                foreach (var line in CacheMaintenance.Info(cache, CacheMaintenance.ReadLastRun(LastRunPath(root)))) output.Line(line, minimum: Verbosity.Quiet);
+                return ExitCodes.Success;
+            }
+            if (arguments.Has("cache-prune"))
+            {
+                long limit;
+                try { limit = CacheMaintenance.ParseSize(arguments.Value("cache-prune") ?? "5GB"); }
+                catch (FormatException e) { throw new UsageException($"--cache-prune: {e.Message}."); }
+                foreach (var line in CacheMaintenance.Prune(cache, limit)) output.Line(line, minimum: Verbosity.Quiet);
+                return ExitCodes.Success;
+            }
+            if (settings.Parallel < 1)
+                throw new UsageException($"Parameter 'Parallel': {settings.Parallel} is not valid; expected at least 1.");
+
             var resolver = new TargetResolver(session.AllTargets);
             var invoked = settings.Target is { Length: > 0 } names
                 ? names.Select(resolver.Resolve).Distinct().ToList()
@@ -72,7 +90,19 @@ public sealed partial class PipelineHost
                 return ExitCodes.Success;
             }
 
-            return await ExecuteAsync(output, environment, settings, plan, skipped);
+            var options = new ExecutionOptions(settings.Threads, settings.Parallel, settings.NoCache,
+                Downstream(plan, settings.Force is { Length: 0 } ? plan : (settings.Force ?? []).Select(resolver.Resolve)),
+                skipped,
+                arguments.Has("continue") ? (CacheMaintenance.ReadLastRun(LastRunPath(root))?.Succeeded ?? []).ToHashSet(StringComparer.Ordinal) : new HashSet<string>(),
+                $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}");
+            if (arguments.Has("dry-run"))
+            {
+                output.Line($"Dry run: {plan.Count} target{(plan.Count == 1 ? "" : "s")}; nothing runs", Style.Heading, Verbosity.Quiet);
+                foreach (var line in ConsoleOutput.Columns(DryRun.Explain(plan, cache, options))) output.Line(line, minimum: Verbosity.Quiet);
+                return ExitCodes.Success;
+            }
+
+            return await ExecuteAsync(output, environment, cache, options, plan, root);
         }
         catch (UsageException e)
         {
@@ -81,14 +111,36 @@ public sealed partial class PipelineHost
         }
     }
 
-    async Task<int> ExecuteAsync(ConsoleOutput output, HostEnvironment environment, HostSettings settings,
-        IReadOnlyList<TargetModel> plan, IReadOnlySet<TargetModel> skipped)
+    async Task<int> ExecuteAsync(ConsoleOutput output, HostEnvironment environment, BuildCache cache, ExecutionOptions options,
+        IReadOnlyList<TargetModel> plan, AbsolutePath root)
     {
         var stopwatch = Stopwatch.StartNew();
         using var announce = environment.Cancellation.Register(() =>
             output.Line("Cancelling (Ctrl-C): the running target is asked to stop; press Ctrl-C again to kill.", Style.Warning, Verbosity.Quiet));
-        var runs = await new PipelineExecutor(output, settings.Threads, environment.Cancellation).ExecuteAsync(plan, skipped);
+        var locks = new List<WorkspaceLock>();
+        IReadOnlyList<TargetRun> runs;
+        try
+        {
+            foreach (var pipeline in plan.Select(t => t.Pipeline.Name).Distinct().Order(StringComparer.Ordinal))
+                locks.Add(await WorkspaceLock.AcquireAsync(root / ".nuke" / "temp" / "locks" / $"{pipeline}.lock",
+                    message => output.Line(message, Style.Dim), environment.Cancellation));
+            runs = await new PipelineExecutor(output, cache, options, environment.Cancellation).ExecuteAsync(plan);
+            foreach (var pipeline in plan.Select(t => t.Pipeline).Distinct())
+                LockFile.Update(pipeline, runs.Where(r => r.Target.Pipeline == pipeline && r.Target.IsCacheable && r.Trace is not null)
+                    .ToDictionary(r => r.Target, r => r.Trace!));
+            cache.Hasher.Save();
+        }
+        catch (OperationCanceledException) when (environment.Cancellation.IsCancellationRequested)
+        {
+            output.Line("Cancelled by Ctrl-C while waiting for another build.", Style.Error, Verbosity.Quiet);
+            return ExitCodes.Cancelled;
+        }
+        finally
+        {
+            foreach (var held in locks) held.Dispose();
+        }
         var total = stopwatch.Elapsed;
+        RecordLastRun(root, options, runs);
 
         SummaryWriter.Write(output, runs, total);
         var failed = runs.Where(r => r.Status == TargetStatus.Failed).ToList();
@@ -104,6 +156,28 @@ public sealed partial class PipelineHost
         if (environment.GitHubActions && environment.Variable("GITHUB_STEP_SUMMARY") is { } summaryPath)
             await File.AppendAllTextAsync(summaryPath, SummaryWriter.Markdown(runs, total, verdict, output.Masker));
         return exitCode;
+    }
+
+    static string LastRunPath(AbsolutePath root) => root / ".nuke" / "temp" / "last-run.json";
+
+    /// <summary>What --continue and --cache-info read next time: what succeeded, and the cache's hit rate.</summary>
+    static void RecordLastRun(AbsolutePath root, ExecutionOptions options, IReadOnlyList<TargetRun> runs)
+    {
+        var succeeded = runs
+            .Where(r => r.Status is TargetStatus.Succeeded or TargetStatus.Cached || options.SucceededBefore.Contains(r.Target.QualifiedName))
+            .Select(r => r.Target.QualifiedName).ToList();
+        var cacheable = runs.Where(r => r.Target.IsCacheable && r.Status is TargetStatus.Succeeded or TargetStatus.Cached).ToList();
+        CacheMaintenance.WriteLastRun(LastRunPath(root),
+            new CacheMaintenance.LastRun(options.RunId, cacheable.Count, cacheable.Count(r => r.Status == TargetStatus.Cached), succeeded));
+    }
+
+    /// <summary>The given targets and every planned target that depends on them, directly or not.</summary>
+    static IReadOnlySet<TargetModel> Downstream(IReadOnlyList<TargetModel> plan, IEnumerable<TargetModel> roots)
+    {
+        var result = roots.ToHashSet();
+        foreach (var target in plan)
+            if (target.DependsOn.Any(result.Contains)) result.Add(target);
+        return result;
     }
 
     static AbsolutePath FindRoot(string? given, string workingDirectory)

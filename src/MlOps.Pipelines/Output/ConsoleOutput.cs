@@ -9,6 +9,11 @@ namespace MlOps.Pipelines.Output;
 /// </summary>
 sealed class ConsoleOutput(TextWriter writer, bool colors, bool gitHubActions, SecretMasker masker)
 {
+    /// <summary>The same settings writing elsewhere (a target's channel of <see cref="OrderedOutput"/>).</summary>
+    public ConsoleOutput WithWriter(TextWriter other) => new(other, colors, GitHubActions, Masker) { Verbosity = Verbosity };
+
+    public TextWriter Writer => writer;
+
     readonly Lock _lock = new();
 
     public Verbosity Verbosity { get; set; } = Verbosity.Normal;

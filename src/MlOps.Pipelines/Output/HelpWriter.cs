@@ -32,7 +32,7 @@ static class HelpWriter
         output.Line(minimum: Verbosity.Quiet);
         output.Line("Options", Style.Heading, Verbosity.Quiet);
         var commandRows = CommandLineArguments.Commands
-            .Select(c => new[] { "    --" + c.Key + (c.Value.Values > 0 ? " <" + (c.Key == "root" ? "path" : "name") + ">" : ""), c.Value.Description, "" });
+            .Select(c => new[] { "    --" + c.Key + c.Value.Placeholder, c.Value.Description, "" });
         WriteParameters(output, hostParameters, bound, root, commandRows);
         output.Line(minimum: Verbosity.Quiet);
         output.Line("Parameter sources, highest first: --name on the command line, NAME in the environment,", Style.Dim, Verbosity.Quiet);

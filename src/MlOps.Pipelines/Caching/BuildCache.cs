@@ -1,0 +1,156 @@
+using System.Reflection;
+using MlOps.Pipelines.Artifacts;
+using MlOps.Pipelines.Discovery;
+
+namespace MlOps.Pipelines.Caching;
+
+/// <summary>
+/// The incremental-build cache of one repository (<c>.nuke/cache/</c>): finds a stored trace whose inputs all
+/// still match, restores its outputs, explains a miss, and stores what a successful run produced.
+/// </summary>
+sealed class BuildCache
+{
+    readonly AbsolutePath _root;
+    readonly Dictionary<TargetModel, (string Code, IReadOnlyList<ParameterModel> Parameters)> _code = [];
+    readonly Lock _lock = new();
+
+    public BuildCache(AbsolutePath root)
+    {
+        _root = root;
+        Directory = root / ".nuke" / "cache";
+        Hasher = new FileHasher(Directory / "file-hashes.tsv");
+        Objects = new ObjectStore(Directory / "objects", Hasher);
+        Traces = new TraceStore(Directory / "entries");
+    }
+
+    public AbsolutePath Directory { get; }
+    public FileHasher Hasher { get; }
+    public ObjectStore Objects { get; }
+    public TraceStore Traces { get; }
+
+    /// <summary>The fingerprint of the target's code and the parameters that code reads (computed once per run).</summary>
+    public (string Code, IReadOnlyList<ParameterModel> Parameters) CodeOf(TargetModel target)
+    {
+        lock (_lock)
+        {
+            if (_code.TryGetValue(target, out var known)) return known;
+            var parameters = target.Pipeline.Parameters.ToDictionary(p => p.Member);
+            var (hash, read) = CodeFingerprint.Of(target.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
+            return _code[target] = (hash, [.. read.Select(m => parameters[m]).OrderBy(p => p.MemberName, StringComparer.Ordinal)]);
+        }
+    }
+
+    /// <summary>The current values of the parameters the target's code reads, as the trace records them.</summary>
+    public SortedDictionary<string, string> ParameterValues(TargetModel target)
+    {
+        var values = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var parameter in CodeOf(target).Parameters)
+        {
+            var value = parameter.Get();
+            var text = value is null ? "(unset)" : Parameters.ValueConverter.Format(value, _root);
+            values[parameter.MemberName] = parameter.IsSecret ? "sha256:" + FileHasher.HashText(text) : text;
+        }
+        return values;
+    }
+
+    /// <summary>
+    /// The most recently used stored trace of <paramref name="target"/> whose every input still matches, or null
+    /// with the reason the newest one does not.
+    /// </summary>
+    public (Trace? Hit, string Reason) Find(TargetModel target, Func<Artifact, string?> consumedHash)
+    {
+        var traces = Traces.Load(target.QualifiedName);
+        if (traces.Count == 0) return (null, "no cache entry");
+        var current = Current(target);
+        foreach (var trace in traces)
+            if (Differences(trace, target, current, consumedHash).FirstOrDefault() is null) return (trace, "");
+        return (null, Differences(traces[0], target, current, consumedHash).First()!);
+    }
+
+    (string Code, string? Version, SortedDictionary<string, string> Parameters) Current(TargetModel target) =>
+        (CodeOf(target).Code, target.Definition.VersionText, ParameterValues(target));
+
+    /// <summary>Why <paramref name="trace"/> does not fit the current state, cheapest checks first (lazily).</summary>
+    IEnumerable<string?> Differences(Trace trace, TargetModel target, (string Code, string? Version, SortedDictionary<string, string> Parameters) current,
+        Func<Artifact, string?> consumedHash)
+    {
+        if (trace.Code != current.Code) yield return $"code of {target.Name} changed";
+        if (trace.Version != current.Version) yield return $"version changed {trace.Version ?? "(none)"} → {current.Version ?? "(none)"}";
+        foreach (var (name, value) in current.Parameters)
+        {
+            if (!trace.Parameters.TryGetValue(name, out var before)) yield return $"parameter {name} is read now";
+            else if (before != value)
+                yield return value.StartsWith("sha256:", StringComparison.Ordinal) ? $"parameter {name} changed" : $"parameter {name} changed {before} → {value}";
+        }
+        foreach (var name in trace.Parameters.Keys.Where(n => !current.Parameters.ContainsKey(n)))
+            yield return $"parameter {name} is no longer read";
+        foreach (var (name, hash) in Trace.Ordered(trace.Consumed))
+        {
+            var artifact = target.Definition.Consumed.FirstOrDefault(a => a.Name == name);
+            if (artifact is null) yield return $"artifact {name} is no longer consumed";
+            else if (consumedHash(artifact) != hash) yield return $"artifact {name} changed";
+        }
+        foreach (var (path, hash) in Trace.Ordered(trace.Files))
+        {
+            var full = Path.IsPathRooted(path) ? path : Path.Combine(_root, path);
+            var now = System.IO.Directory.Exists(full) ? DirectoryHash(full) : Hasher.Hash(full);
+            if (now is null) yield return $"{path} is gone";
+            else if (now != hash) yield return $"{path} changed";
+        }
+        yield return null;
+    }
+
+    string DirectoryHash(string path) => FileHasher.HashText(string.Join("\n",
+        System.IO.Directory.GetFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(f => $"{Hasher.Hash(f)}\t{Path.GetRelativePath(path, f).Replace('\\', '/')}")));
+
+    /// <summary>Puts the trace's outputs into <c>artifacts/</c>; false when an object turned out damaged (then evicted).</summary>
+    public bool TryRestore(Trace trace, TargetModel target)
+    {
+        foreach (var artifact in target.Definition.Produced)
+        {
+            if (!trace.Outputs.TryGetValue(artifact.Name, out var output) ||
+                !Objects.TryRestore(output.Hash, Path.Combine(target.Pipeline.Instance.ArtifactsDirectory, artifact.FileName), output.Directory))
+            {
+                Traces.Delete(trace);
+                return false;
+            }
+        }
+        Traces.Touch(trace);
+        return true;
+    }
+
+    /// <summary>
+    /// After a successful run: checks every declared artefact was saved, stores them as objects, moves them from
+    /// staging into <c>artifacts/</c>, and (for a cacheable target) writes the trace last.
+    /// </summary>
+    public Trace Store(TargetFiles files, string runId)
+    {
+        var target = files.Target;
+        var missing = target.Definition.Produced.Where(a => !files.Saved.Contains(a) || !Exists(files.StagingPath(a), a.IsDirectory)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidOperationException($"Target '{target.DisplayName}' declares .Produces({string.Join(", ", missing.Select(a => a.Name))}) " +
+                "but did not save it; call ctx.Save(...) or write it at ctx.PathOf(...).");
+
+        var outputs = new SortedDictionary<string, OutputRecord>(StringComparer.Ordinal);
+        foreach (var artifact in target.Definition.Produced)
+        {
+            var staged = files.StagingPath(artifact);
+            outputs[artifact.Name] = new OutputRecord(Objects.Put(staged, artifact.IsDirectory), artifact.IsDirectory);
+            var destination = files.WorkspacePath(artifact);
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            if (artifact.IsDirectory)
+            {
+                if (System.IO.Directory.Exists(destination)) System.IO.Directory.Delete(destination, recursive: true);
+                System.IO.Directory.Move(staged, destination);
+            }
+            else File.Move(staged, destination, overwrite: true);
+        }
+        var trace = new Trace(target.QualifiedName, CodeOf(target).Code, target.Definition.VersionText, ParameterValues(target),
+            files.Files, files.Consumed, outputs, runId);
+        if (target.IsCacheable) Traces.Save(trace);
+        return trace;
+    }
+
+    static bool Exists(string path, bool isDirectory) => isDirectory ? System.IO.Directory.Exists(path) : File.Exists(path);
+}
