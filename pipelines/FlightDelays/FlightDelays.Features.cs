@@ -5,15 +5,14 @@ namespace MlOps.Pipelines.Examples;
 // Features: a time-based split (the latest flights are held out), encodings fitted on the training part only.
 public sealed partial class FlightDelays
 {
-    AbsolutePath TransformFile => ArtifactsDirectory / "transform.json";
-    AbsolutePath TrainFeaturesFile => ArtifactsDirectory / "train.features";
-    AbsolutePath TestFeaturesFile => ArtifactsDirectory / "test.features";
-
     void ComputeFeatures(TargetContext context)
     {
         if (TestFraction is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(TestFraction), TestFraction, "TestFraction must be between 0 and 1 (exclusive).");
-        var flights = Flights.Read(InputFile, Display(InputFile));
+        var validated = context.Load(Validation);
+        var flights = Flights.Read(context.Input(InputFile), Display(InputFile));
+        if (flights.Sha256 != validated.Sha256)
+            throw new InvalidDataException($"{Display(InputFile)} changed after Validate checked it; run Validate again.");
         // Order by departure, then by line, so equal times keep file order and the split is deterministic.
         var order = Enumerable.Range(0, flights.Count).OrderBy(i => flights.Departure[i]).ThenBy(i => flights.Line[i]).ToArray();
         var testRows = (int)Math.Round(flights.Count * TestFraction);
@@ -24,9 +23,9 @@ public sealed partial class FlightDelays
         bool Delayed(int i) => flights.Delay[i] > DelayThreshold;
 
         var transform = FlightFeatures.Fit(flights, train, Delayed);
-        ArtifactFiles.WriteJson(TransformFile, transform);
-        Matrix(flights, train, transform, Delayed).Write(TrainFeaturesFile);
-        Matrix(flights, test, transform, Delayed).Write(TestFeaturesFile);
+        context.Save(Transform, transform);
+        context.Save(TrainFeatures, Matrix(flights, train, transform, Delayed));
+        context.Save(TestFeatures, Matrix(flights, test, transform, Delayed));
         context.Info($"{train.Length:N0} training flights up to {flights.Departure[train[^1]]:yyyy-MM-dd HH:mm}, " +
             $"{test.Length:N0} held out; {FlightFeatures.Width} features; {transform.OriginRate.Count} origin airports");
     }

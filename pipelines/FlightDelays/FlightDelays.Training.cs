@@ -14,12 +14,9 @@ public sealed partial class FlightDelays
 
     sealed record EvaluationReport(int TestRows, double DelayedShare, double RocAuc, double LogLoss, double Accuracy, bool Blessed, IReadOnlyList<Gate> Gates);
 
-    AbsolutePath ModelPath => ArtifactsDirectory / "model.json";
-    AbsolutePath EvaluationFile => ArtifactsDirectory / "evaluation.json";
-
     void TrainModel(TargetContext context)
     {
-        var train = FeatureMatrix.Read(TrainFeaturesFile, nameof(Features));
+        var train = context.Load(TrainFeatures);
         var every = Math.Max(1, Iterations / 5);
         var lastLoss = double.NaN;
         // Progress is reported synchronously so lines appear in iteration order.
@@ -31,21 +28,20 @@ public sealed partial class FlightDelays
         });
         var model = LogisticRegression.Fit(train.Values, train.Columns, train.Labels,
             new LogisticRegressionOptions(Iterations, LearningRate, L2), progress, context.CancellationToken);
-        ArtifactFiles.WriteJson(ModelPath, new ModelFile(FlightFeatures.Names, model.Weights, model.Bias, Iterations, LearningRate, L2, lastLoss));
-        context.Info($"model written to {Display(ModelPath)}");
+        context.Save(Model, new ModelFile(FlightFeatures.Names, model.Weights, model.Bias, Iterations, LearningRate, L2, lastLoss));
     }
 
     void EvaluateModel(TargetContext context)
     {
-        var stored = ArtifactFiles.ReadJson<ModelFile>(ModelPath, nameof(Train));
-        var test = FeatureMatrix.Read(TestFeaturesFile, nameof(Features));
+        var stored = context.Load(Model);
+        var test = context.Load(TestFeatures);
         var probabilities = new LogisticModel(stored.Weights, stored.Bias).PredictProbabilities(test.Values);
         var auc = BinaryMetrics.RocAuc(probabilities, test.Labels);
         var accuracy = probabilities.Select((p, i) => p >= 0.5 == test.Labels[i]).Count(x => x) / (double)test.Rows;
         var gates = new[] { new Gate("test ROC-AUC at least MinAuc", "roc_auc", auc, MinAuc, auc >= MinAuc) };
         var report = new EvaluationReport(test.Rows, test.Labels.Count(l => l) / (double)test.Rows, auc,
             BinaryMetrics.LogLoss(probabilities, test.Labels), accuracy, gates.All(g => g.Passed), gates);
-        ArtifactFiles.WriteJson(EvaluationFile, report);
+        context.Save(Evaluation, report);
 
         context.Info($"{test.Rows:N0} held-out flights, {report.DelayedShare:P1} delayed");
         context.Info($"ROC-AUC {auc:F4}   log-loss {report.LogLoss:F4}   accuracy {accuracy:F4}");

@@ -1,9 +1,10 @@
-using System.Security.Cryptography;
+using System.Text.Json;
 using MlOps.Pipelines;
 
 namespace MlOps.Pipelines.Examples;
 
-// Validate: the flights file must parse, and every value must be plausible. The report is written either way.
+// Validate: the flights file must parse, and every value must be plausible. A failing report is kept next to
+// the artefacts as validation.failed.json for inspection; only a passing one becomes the artefact.
 public sealed partial class FlightDelays
 {
     sealed record CheckResult(string Check, bool Passed, int Failures, IReadOnlyList<string> Examples);
@@ -14,7 +15,7 @@ public sealed partial class FlightDelays
     void ValidateData(TargetContext context)
     {
         var display = Display(InputFile);
-        var flights = Flights.Read(InputFile, display);
+        var flights = Flights.Read(context.Input(InputFile), display);
         var checks = new[]
         {
             Check(flights, "delay within [-1440, 2880] minutes", i => flights.Delay[i] is >= -1440 and <= 2880, i => $"delay = {flights.Delay[i]}"),
@@ -22,17 +23,22 @@ public sealed partial class FlightDelays
             Check(flights, "origin is a 3-letter airport code", i => IsAirportCode(flights.Origin[i]), i => $"origin = '{flights.Origin[i]}'"),
             Check(flights, "destination is a 3-letter airport code", i => IsAirportCode(flights.Destination[i]), i => $"destination = '{flights.Destination[i]}'"),
         };
-        var report = new ValidationReport(display, Sha256(InputFile), flights.Count,
+        var report = new ValidationReport(display, flights.Sha256, flights.Count,
             flights.Departure.Min().ToString("yyyy-MM-dd HH:mm"), flights.Departure.Max().ToString("yyyy-MM-dd HH:mm"),
             Math.Round(flights.Delay.Count(d => d > DelayThreshold) / (double)flights.Count, 6),
             checks.All(c => c.Passed), checks);
-        ArtifactFiles.WriteJson(ArtifactsDirectory / "validation.json", report);
 
         context.Info($"{display}: {report.Rows:N0} flights, {report.FirstDeparture} to {report.LastDeparture}, {report.DelayedShare:P1} delayed > {DelayThreshold} min");
         foreach (var check in checks)
             context.Info($"  {(check.Passed ? "pass" : "FAIL")}  {check.Check}{(check.Passed ? "" : $": {check.Failures:N0} rows, e.g. {string.Join("; ", check.Examples)}")}");
         if (!report.Blessed)
-            throw new InvalidDataException($"{display}: {checks.Count(c => !c.Passed)} check(s) failed; see {Display(ArtifactsDirectory / "validation.json")}.");
+        {
+            var failed = ArtifactsDirectory / "validation.failed.json";
+            Directory.CreateDirectory(ArtifactsDirectory);
+            File.WriteAllText(failed, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+            throw new InvalidDataException($"{display}: {checks.Count(c => !c.Passed)} check(s) failed; see {Display(failed)}.");
+        }
+        context.Save(Validation, report);
     }
 
     static CheckResult Check(Flights flights, string name, Func<int, bool> holds, Func<int, string> describe)
@@ -48,13 +54,4 @@ public sealed partial class FlightDelays
     }
 
     static bool IsAirportCode(string code) => code.Length == 3 && code.All(char.IsAsciiLetterUpper);
-
-    static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
-
-    string Display(AbsolutePath path) =>
-        ((string)path).StartsWith(RootDirectory + "/", StringComparison.Ordinal) ? path.RelativeTo(RootDirectory) : path;
 }

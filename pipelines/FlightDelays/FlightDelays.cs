@@ -33,6 +33,13 @@ public sealed partial class FlightDelays : MlPipeline
     [Parameter("Lowest test ROC-AUC that may ship")]
     readonly double MinAuc = 0.6;
 
+    readonly Artifact<ValidationReport> Validation = Artifact.Json<ValidationReport>("validation");
+    readonly Artifact<FlightFeatures> Transform = Artifact.Json<FlightFeatures>("transform");
+    readonly Artifact<FeatureMatrix> TrainFeatures = FeatureMatrix.Artifact("train-features");
+    readonly Artifact<FeatureMatrix> TestFeatures = FeatureMatrix.Artifact("test-features");
+    readonly Artifact<ModelFile> Model = Artifact.Json<ModelFile>("model");
+    readonly Artifact<EvaluationReport> Evaluation = Artifact.Json<EvaluationReport>("evaluation");
+
     public Target FetchFullData => _ => _
         .Description("Fetch flights-3m.parquet from npm (vega-datasets 3.2.1) and convert it to CSV")
         .OnlyWhen(() => FullData)
@@ -42,30 +49,38 @@ public sealed partial class FlightDelays : MlPipeline
         .Description("Check the flights file: columns, types, ranges; write the validation report")
         .DependsOn(FetchFullData)
         .Requires(() => Data)
+        .Produces(Validation)
         .Executes(ValidateData);
 
     public Target Features => _ => _
         .Description("Split by time; fit encodings on the training part; write the feature matrices")
-        .DependsOn(Validate)
+        .Consumes(Validation)
+        .Produces(Transform, TrainFeatures, TestFeatures)
         .Executes(ComputeFeatures);
 
     public Target Train => _ => _
         .Description("Fit a logistic regression on the training features")
-        .DependsOn(Features)
+        .Consumes(TrainFeatures)
+        .Produces(Model)
         .Executes(TrainModel);
 
     public Target Evaluate => _ => _
         .Description("Score the held-out flights; bless the model when its AUC reaches MinAuc")
-        .DependsOn(Train)
+        .Consumes(Model, TestFeatures)
+        .Produces(Evaluation)
         .Executes(EvaluateModel);
 
     public Target Deploy => _ => _
         .Description("Ship the blessed model to artifacts/FlightDelays/deployed (refuses without a blessing)")
-        .DependsOn(Evaluate)
+        .Consumes(Model, Transform, Evaluation)
+        .Cached(false)
         .Executes(DeployModel);
 
     /// <summary>The flights file this run reads.</summary>
     AbsolutePath InputFile => FullData ? FullDataFile : Data!;
 
     AbsolutePath FullDataFile => RootDirectory / ".nuke" / "data" / "flights-3m.csv";
+
+    string Display(AbsolutePath path) =>
+        ((string)path).StartsWith(RootDirectory + "/", StringComparison.Ordinal) ? path.RelativeTo(RootDirectory) : path;
 }

@@ -23,6 +23,9 @@ sealed class Flights
 
     public int Count => Delay.Count;
 
+    /// <summary>SHA-256 of the file read: the dataset's identity in reports.</summary>
+    public string Sha256 { get; private set; } = "";
+
     public static Flights Read(string path, string displayPath)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{displayPath}: the file does not exist.");
@@ -65,6 +68,7 @@ sealed class Flights
             flights.Line.Add(lineNumber);
         }
         if (positions is null) throw new InvalidDataException($"{displayPath}: the file is empty (no header).");
+        using (var stream = File.OpenRead(path)) flights.Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
         if (flights.Count == 0) throw new InvalidDataException($"{displayPath}: the file has a header but no rows.");
         return flights;
     }
