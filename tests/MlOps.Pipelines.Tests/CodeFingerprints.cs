@@ -1,0 +1,94 @@
+using System.Reflection;
+using MlOps.Pipelines.Caching;
+using MlOps.Pipelines.Discovery;
+
+namespace MlOps.Pipelines.Tests;
+
+public sealed class CodeFingerprints
+{
+    static class V1 { public static int Helper() => Work(3); }
+    static class V2 { public static int Helper() => Work(4); }
+    static class V3 { public static int Helper() => Work(3); }
+
+    static int Work(int x) => x * 2;
+
+    sealed class Subjects : MlPipeline
+    {
+        [Parameter("a")] readonly int Alpha = 1;
+        [Parameter("b")] readonly int Beta = 2;
+        [Parameter("c")] string Gamma { get; set; } = "";
+
+        public Target A => _ => _.Executes(() => Work(1));
+        public Target B => _ => _.Executes(() => Work(1));
+        public Target C => _ => _.Executes(() => Work(2));
+        public Target ReadsAlpha => _ => _.Executes(context => context.Info(Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        public Target ReadsGammaAsync => _ => _.Executes(async context =>
+        {
+            await Task.Yield();
+            context.Info(Gamma);
+        });
+        public Target ReadsBetaThroughAMethod => _ => _.Executes(PrintBeta);
+        public Target F1 => _ => _.Executes(() => V1.Helper());
+        public Target F2 => _ => _.Executes(() => V2.Helper());
+        public Target F3 => _ => _.Executes(() => V3.Helper());
+        public Target Captures => _ => _.Executes(context =>
+        {
+            var local = Alpha + 1;
+            context.Info(Enumerable.Range(0, 3).Select(i => i + local).Sum().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+
+        void PrintBeta(TargetContext context) => context.Info($"{Beta}");
+    }
+
+    static readonly PipelineModel Model = PipelineModel.Discover(new Subjects(), null, 0);
+
+    static (string Hash, IReadOnlySet<string> Parameters) Of(string target)
+    {
+        var model = Model.Targets.Single(t => t.Name == target);
+        var parameters = Model.Parameters.ToDictionary(p => p.Member);
+        var (hash, read) = CodeFingerprint.Of(model.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
+        return (hash, read.Select(m => m.Name).ToHashSet());
+    }
+
+    [Fact]
+    public void The_same_code_in_two_lambdas_has_the_same_fingerprint()
+    {
+        // The compiler names the lambdas differently (b__N_M); those names must not count.
+        Assert.Equal(Of("A").Hash, Of("B").Hash);
+    }
+
+    [Fact]
+    public void A_different_constant_changes_the_fingerprint()
+    {
+        Assert.NotEqual(Of("A").Hash, Of("C").Hash);
+    }
+
+    [Fact]
+    public void Called_methods_count_by_their_bodies_transitively()
+    {
+        Assert.NotEqual(Of("F1").Hash, Of("F2").Hash);
+        Assert.Equal(Of("F1").Hash, Of("F3").Hash);
+    }
+
+    [Fact]
+    public void The_walk_finds_the_parameters_the_code_reads()
+    {
+        Assert.Equal(["Alpha"], Of("ReadsAlpha").Parameters);
+        Assert.Equal(["Beta"], Of("ReadsBetaThroughAMethod").Parameters);
+        Assert.Empty(Of("A").Parameters);
+    }
+
+    [Fact]
+    public void Async_state_machines_and_closures_are_walked()
+    {
+        Assert.Equal(["Gamma"], Of("ReadsGammaAsync").Parameters);
+        Assert.Equal(["Alpha"], Of("Captures").Parameters);
+    }
+
+    [Fact]
+    public void The_fingerprint_is_stable_across_calls()
+    {
+        Assert.Equal(Of("Captures").Hash, Of("Captures").Hash);
+        Assert.Matches("^[0-9a-f]{64}$", Of("Captures").Hash);
+    }
+}
