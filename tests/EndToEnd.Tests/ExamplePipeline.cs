@@ -54,7 +54,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var before = File.ReadAllText(Deployment);
         var again = _copy.Build();
         Assert.True(again.ExitCode == 0, again.ToString());
-        Assert.Contains("already deployed", again.Out);
+        Assert.Contains("up to date: model", again.Out);
         Assert.Equal(before, File.ReadAllText(Deployment));
     }
 
@@ -106,8 +106,8 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("FAIL  distance within [1, 10000] miles: 1 rows, e.g. line 50: distance = -5", run.Out);
         Assert.Contains("FAIL  origin is a 3-letter airport code: 1 rows, e.g. line 60: origin = 'Seattle'", run.Out);
-        Assert.Contains("faulty-values.csv: 2 check(s) failed; see artifacts/FlightDelays/validation.json.", run.Out);
-        using var report = JsonDocument.Parse(File.ReadAllText(_copy.PathOf("artifacts/FlightDelays/validation.json")));
+        Assert.Contains("faulty-values.csv: 2 check(s) failed; see artifacts/FlightDelays/validation.failed.json.", run.Out);
+        using var report = JsonDocument.Parse(File.ReadAllText(_copy.PathOf("artifacts/FlightDelays/validation.failed.json")));
         Assert.False(report.RootElement.GetProperty("blessed").GetBoolean());
     }
 
@@ -134,6 +134,103 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var text = output.ToString();
         Assert.Matches(@"Train\s+Cancelled\s+\d+\.\d\d s\s+cancelled \(Ctrl-C\)", text);
         Assert.Contains("Cancelled by Ctrl-C", text);
+    }
+
+    static void AssertStatus(BuildResult run, string status, params string[] targets)
+    {
+        foreach (var target in targets) Assert.Matches($@"\n{target}\s+{status}\s", run.Out);
+    }
+
+    [Fact]
+    public void A_second_build_with_nothing_changed_restores_every_cacheable_target()
+    {
+        Assert.Equal(0, _copy.Build().ExitCode);
+        var stopwatch = Stopwatch.StartNew();
+        var again = _copy.Build();
+        stopwatch.Stop();
+        Assert.True(again.ExitCode == 0, again.ToString());
+        AssertStatus(again, "Cached", "Validate", "Features", "Train", "Evaluate");
+        Assert.Contains("up to date: model", again.Out);
+        Assert.DoesNotContain("── Train ─", again.Out);
+    }
+
+    [Fact]
+    public void Changing_a_training_parameter_reruns_only_train_and_what_follows()
+    {
+        Assert.Equal(0, _copy.Build().ExitCode);
+        var run = _copy.Build("--learning-rate", "0.45");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        AssertStatus(run, "Cached", "Validate", "Features");
+        AssertStatus(run, "Succeeded", "Train", "Evaluate", "Deploy");
+        Assert.Matches(@"\nTrain\s+Succeeded\s+\S+ s\s+parameter LearningRate changed 0\.5 → 0\.45", run.Out);
+    }
+
+    [Fact]
+    public void The_lock_file_is_byte_identical_after_a_full_rerun_on_one_thread()
+    {
+        Assert.Equal(0, _copy.Build().ExitCode);
+        var lockFile = _copy.PathOf("pipelines/FlightDelays/FlightDelays.lock.json");
+        var before = File.ReadAllBytes(lockFile);
+        var rerun = _copy.Build("--no-cache", "--threads", "1", "--parallel", "1");
+        Assert.True(rerun.ExitCode == 0, rerun.ToString());
+        AssertStatus(rerun, "Succeeded", "Validate", "Features", "Train", "Evaluate");
+        Assert.Equal(before, File.ReadAllBytes(lockFile));
+    }
+
+    [Fact]
+    public void Editing_a_targets_code_reruns_that_target_but_not_the_others()
+    {
+        Assert.Equal(0, _copy.Build().ExitCode);
+        var training = _copy.PathOf("pipelines/FlightDelays/FlightDelays.Training.cs");
+        File.WriteAllText(training, File.ReadAllText(training).Replace("\"blessed: the model may ship\"", "\"blessed: this model may ship\"", StringComparison.Ordinal));
+        var evaluateEdited = _copy.Build();
+        Assert.True(evaluateEdited.ExitCode == 0, evaluateEdited.ToString());
+        AssertStatus(evaluateEdited, "Cached", "Validate", "Features", "Train");
+        Assert.Matches(@"\nEvaluate\s+Succeeded\s+\S+ s\s+code of Evaluate changed", evaluateEdited.Out);
+
+        File.WriteAllText(training, File.ReadAllText(training).Replace("training log-loss", "training loss", StringComparison.Ordinal));
+        var trainEdited = _copy.Build();
+        Assert.True(trainEdited.ExitCode == 0, trainEdited.ToString());
+        AssertStatus(trainEdited, "Cached", "Validate", "Features");
+        Assert.Matches(@"\nTrain\s+Succeeded\s+\S+ s\s+code of Train changed", trainEdited.Out);
+        // The edit changed a log line, not the model: Evaluate sees the same bytes and stays cached.
+        AssertStatus(trainEdited, "Cached", "Evaluate");
+    }
+
+    [Fact]
+    public async Task Two_builds_at_once_on_one_cache_both_succeed()
+    {
+        var first = Task.Run(() => _copy.Build("--no-cache", "--verbosity", "minimal"));
+        var second = Task.Run(() => _copy.Build("--no-cache", "--verbosity", "minimal"));
+        var results = await Task.WhenAll(first, second);
+        Assert.All(results, r => Assert.True(r.ExitCode == 0, r.ToString()));
+        var after = _copy.Build();
+        AssertStatus(after, "Cached", "Validate", "Features", "Train", "Evaluate");
+    }
+
+    [Fact]
+    public async Task A_build_killed_in_the_middle_leaves_a_usable_cache()
+    {
+        using (var process = _copy.Start("--test-fraction", "0.25", "--iterations", "100000000"))
+        {
+            var trainStarted = new TaskCompletionSource();
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data?.StartsWith("── Train", StringComparison.Ordinal) == true) trainStarted.TrySetResult();
+            };
+            process.BeginOutputReadLine();
+            await trainStarted.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            process.Kill(entireProcessTree: true); // SIGKILL: no clean-up runs
+            await process.WaitForExitAsync();
+        }
+
+        var plan = _copy.Build("--test-fraction", "0.25", "--iterations", "100000000", "--dry-run");
+        Assert.Matches(@"\nFeatures\s+cached", plan.Out);
+        Assert.Matches(@"\nTrain\s+run\s", plan.Out);
+        var resumed = _copy.Build("--test-fraction", "0.25");
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        AssertStatus(resumed, "Cached", "Validate", "Features");
+        AssertStatus(resumed, "Succeeded", "Train", "Evaluate");
     }
 
     /// <summary>A copy of the committed sample with the given cells replaced (line numbers count the header as 1).</summary>

@@ -122,8 +122,11 @@ public sealed partial class PipelineHost
         try
         {
             foreach (var pipeline in plan.Select(t => t.Pipeline.Name).Distinct().Order(StringComparer.Ordinal))
+            {
                 locks.Add(await WorkspaceLock.AcquireAsync(root / ".nuke" / "temp" / "locks" / $"{pipeline}.lock",
                     message => output.Line(message, Style.Dim), environment.Cancellation));
+                RemoveAbandonedStaging(root, pipeline);
+            }
             runs = await new PipelineExecutor(output, cache, options, environment.Cancellation).ExecuteAsync(plan);
             foreach (var pipeline in plan.Select(t => t.Pipeline).Distinct())
                 LockFile.Update(pipeline, runs.Where(r => r.Target.Pipeline == pipeline && r.Target.IsCacheable && r.Trace is not null)
@@ -156,6 +159,14 @@ public sealed partial class PipelineHost
         if (environment.GitHubActions && environment.Variable("GITHUB_STEP_SUMMARY") is { } summaryPath)
             await File.AppendAllTextAsync(summaryPath, SummaryWriter.Markdown(runs, total, verdict, output.Masker));
         return exitCode;
+    }
+
+    /// <summary>Staging folders of a build that was killed; safe to remove while this build holds the pipeline's lock.</summary>
+    static void RemoveAbandonedStaging(AbsolutePath root, string pipeline)
+    {
+        var staging = root / ".nuke" / "temp" / "staging";
+        if (!Directory.Exists(staging)) return;
+        foreach (var folder in Directory.GetDirectories(staging, $"*-{pipeline}.*")) Directory.Delete(folder, recursive: true);
     }
 
     static string LastRunPath(AbsolutePath root) => root / ".nuke" / "temp" / "last-run.json";

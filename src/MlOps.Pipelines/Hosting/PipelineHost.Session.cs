@@ -81,8 +81,6 @@ public sealed partial class PipelineHost
         var path = root / ".nuke" / "build.schema.json";
         var schema = SchemaGenerator.Generate(session.AllParameters, [.. session.AllTargets.Select(t => t.DisplayName)]);
         if (File.Exists(path) && File.ReadAllText(path) == schema) return;
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, schema);
-        File.Move(temporary, path, overwrite: true);
+        Caching.AtomicFile.WriteAllText(path, schema);
     }
 }
