@@ -8,7 +8,8 @@ namespace MlOps.Pipelines.Caching;
 /// <summary>
 /// SHA-256 of files, remembered by (size, mtime, ctime, inode, device) so an unchanged file is never read twice,
 /// in this run or the next. A file modified within the last two seconds is not remembered: its timestamp could
-/// still be shared with a later write (the "racy git" problem).
+/// still be shared with a later write (the "racy git" problem). The cache's own objects are checked without the
+/// change time, because every hard link made to restore one changes it.
 /// </summary>
 sealed class FileHasher
 {
@@ -33,12 +34,14 @@ sealed class FileHasher
     }
 
     /// <summary>The file's SHA-256 as lower-case hex, or null when the file does not exist.</summary>
-    public string? Hash(string path)
+    public string? Hash(string path, bool trustChangeTime = true)
     {
         var identity = Identify(path);
         if (identity is null) return null;
         lock (_lock)
-            if (_memo.TryGetValue(path, out var known) && known.Identity == identity.Value) return known.Hash;
+            if (_memo.TryGetValue(path, out var known) &&
+                (trustChangeTime ? known.Identity == identity.Value : known.Identity with { ChangedNanoseconds = 0 } == identity.Value with { ChangedNanoseconds = 0 }))
+                return known.Hash;
 
         var hash = HashContent(path);
         var now = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;

@@ -41,7 +41,7 @@ sealed class ObjectStore(string directory, FileHasher hasher)
     {
         var hash = hasher.Hash(path) ?? throw new FileNotFoundException($"{path} vanished while it was being stored in the cache.");
         var target = PathOf(hash);
-        if (hasher.Hash(target) == hash) return hash;
+        if (hasher.Hash(target, trustChangeTime: false) == hash) return hash;
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temporary = AtomicFile.TemporaryPath(target);
         FileSystemNative.LinkOrCopy(path, temporary);
@@ -58,7 +58,7 @@ sealed class ObjectStore(string directory, FileHasher hasher)
         if (!Verify(hash)) return false;
         if (!isDirectory)
         {
-            if (hasher.Hash(destination) == hash) return true;
+            if (hasher.Hash(destination, trustChangeTime: false) == hash) return true;
             AtomicFile.Write(destination, temporary => FileSystemNative.LinkOrCopy(PathOf(hash), temporary));
             return true;
         }
@@ -83,7 +83,7 @@ sealed class ObjectStore(string directory, FileHasher hasher)
     bool Verify(string hash)
     {
         var path = PathOf(hash);
-        if (hasher.Hash(path) == hash) return true;
+        if (hasher.Hash(path, trustChangeTime: false) == hash) return true;
         hasher.Forget(path);
         if (File.Exists(path)) File.Delete(path);
         return false;
