@@ -94,6 +94,18 @@ public sealed class CacheInvalidation : IDisposable
     }
 
     [Fact]
+    public void A_consumed_folder_read_from_the_workspace_has_the_hash_its_producer_recorded()
+    {
+        Assert.Equal(["Produce", "Total", "Describe", "Inspect"], Ran("Inspect"));
+        Assert.Equal("a.txt,sub/b.txt", Artifact("listing.txt"));
+        // With Describe skipped, Inspect's input is hashed from artifacts/ and must still match.
+        var dry = Run("Inspect", "--skip", "Describe", "--dry-run").Out;
+        Assert.True(Ran("Inspect", "--skip", "Describe").Count == 0, dry);
+        File.WriteAllText(Path.Combine(_harness.Root, "artifacts", "Incremental", "folder", "c.txt"), "new");
+        Assert.Equal(["Inspect"], Ran("Inspect", "--skip", "Describe"));
+    }
+
+    [Fact]
     public void Changing_an_unrelated_file_reruns_nothing()
     {
         Run();

@@ -55,6 +55,15 @@ sealed class Incremental : RecordingPipeline
 
     public Target Side => _ => _.Consumes(Sum).Cached(false).Executes(Mark);
 
+    public Target Inspect => _ => _.Consumes(Folder).Produces(Listing).Executes(context =>
+    {
+        Mark(context);
+        var folder = context.Load(Folder);
+        context.Save(Listing, string.Join(",", Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f)).Order(StringComparer.Ordinal)));
+    });
+
+    readonly Artifact<string> Listing = Artifact.Text("listing");
+
     public Target Forgetful => _ => _.Produces(Unsaved).Executes(Mark);
 
     public Target Sneaky => _ => _.Produces(Other).Executes(context => context.Save(Other, context.Load(Sum)));

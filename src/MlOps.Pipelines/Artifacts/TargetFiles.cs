@@ -8,7 +8,7 @@ namespace MlOps.Pipelines.Artifacts;
 /// consumed ones are read, and the record of everything it read (files and artefacts, with their hashes) that
 /// becomes its cache trace.
 /// </summary>
-sealed class TargetFiles(TargetModel target, string stagingDirectory, FileHasher hasher, Func<Artifact, string?> producedHash)
+sealed class TargetFiles(TargetModel target, string stagingDirectory, FileHasher hasher, Func<Artifact, string?> consumedHash)
 {
     readonly Lock _lock = new();
 
@@ -28,14 +28,7 @@ sealed class TargetFiles(TargetModel target, string stagingDirectory, FileHasher
     public AbsolutePath Input(AbsolutePath path)
     {
         var display = Display(path);
-        string hash;
-        if (Directory.Exists(path))
-        {
-            var files = Directory.GetFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
-                .Select(f => $"{hasher.Hash(f)}\t{Path.GetRelativePath(path, f).Replace('\\', '/')}");
-            hash = FileHasher.HashText(string.Join("\n", files));
-        }
-        else hash = hasher.Hash(path) ?? throw new FileNotFoundException($"{display}: the file does not exist.");
+        var hash = hasher.HashDirectory(path) ?? hasher.Hash(path) ?? throw new FileNotFoundException($"{display}: the file does not exist.");
         lock (_lock) Files[display] = hash;
         return path;
     }
@@ -45,8 +38,7 @@ sealed class TargetFiles(TargetModel target, string stagingDirectory, FileHasher
         if (!Target.Definition.Consumed.Contains(artifact))
             throw new InvalidOperationException($"Target '{Target.DisplayName}' reads artifact '{artifact.Name}' but does not declare .Consumes({artifact.Name}).");
         var path = WorkspacePath(artifact);
-        var hash = producedHash(artifact) ?? (artifact.IsDirectory ? DirectoryHash(path) : hasher.Hash(path))
-            ?? throw new FileNotFoundException($"Artifact '{artifact.Name}' ({Display(AbsolutePath.Create(path))}) does not exist; its producer has not run.");
+        var hash = consumedHash(artifact) ?? throw new FileNotFoundException($"Artifact '{artifact.Name}' ({Display(AbsolutePath.Create(path))}) does not exist; its producer has not run.");
         lock (_lock) Consumed[artifact.Name] = hash;
         return path;
     }
@@ -60,11 +52,6 @@ sealed class TargetFiles(TargetModel target, string stagingDirectory, FileHasher
         Directory.CreateDirectory(artifact.IsDirectory ? path : StagingDirectory);
         return path;
     }
-
-    string? DirectoryHash(string path) => Directory.Exists(path)
-        ? FileHasher.HashText(string.Join("\n", Directory.GetFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
-            .Select(f => $"{hasher.Hash(f)}\t{Path.GetRelativePath(path, f).Replace('\\', '/')}")))
-        : null;
 
     string Display(AbsolutePath path) =>
         ((string)path).StartsWith(Root + Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal) ? path.RelativeTo(Root) : path;

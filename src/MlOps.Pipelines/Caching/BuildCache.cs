@@ -88,21 +88,24 @@ sealed class BuildCache
         {
             var artifact = target.Definition.Consumed.FirstOrDefault(a => a.Name == name);
             if (artifact is null) yield return $"artifact {name} is no longer consumed";
-            else if (consumedHash(artifact) != hash) yield return $"artifact {name} changed";
+            else if ((consumedHash(artifact) ?? WorkspaceHash(target, artifact)) != hash) yield return $"artifact {name} changed";
         }
         foreach (var (path, hash) in Trace.Ordered(trace.Files))
         {
             var full = Path.IsPathRooted(path) ? path : Path.Combine(_root, path);
-            var now = System.IO.Directory.Exists(full) ? DirectoryHash(full) : Hasher.Hash(full);
+            var now = Hasher.HashDirectory(full) ?? Hasher.Hash(full);
             if (now is null) yield return $"{path} is gone";
             else if (now != hash) yield return $"{path} changed";
         }
         yield return null;
     }
 
-    string DirectoryHash(string path) => FileHasher.HashText(string.Join("\n",
-        System.IO.Directory.GetFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
-            .Select(f => $"{Hasher.Hash(f)}\t{Path.GetRelativePath(path, f).Replace('\\', '/')}")));
+    /// <summary>The hash of an artefact as it lies in <c>artifacts/</c> (its producer did not run in this invocation).</summary>
+    public string? WorkspaceHash(TargetModel consumer, Artifact artifact)
+    {
+        var path = Path.Combine(consumer.Pipeline.Instance.ArtifactsDirectory, artifact.FileName);
+        return artifact.IsDirectory ? Hasher.HashDirectory(path) : Hasher.Hash(path);
+    }
 
     /// <summary>Puts the trace's outputs into <c>artifacts/</c>; false when an object turned out damaged (then evicted).</summary>
     public bool TryRestore(Trace trace, TargetModel target)

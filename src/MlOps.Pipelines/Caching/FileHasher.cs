@@ -34,7 +34,9 @@ sealed class FileHasher
     }
 
     /// <summary>The file's SHA-256 as lower-case hex, or null when the file does not exist.</summary>
-    public string? Hash(string path, bool trustChangeTime = true)
+    public string? Hash(string path) => Hash(path, trustChangeTime: true);
+
+    public string? Hash(string path, bool trustChangeTime)
     {
         var identity = Identify(path);
         if (identity is null) return null;
@@ -52,6 +54,20 @@ sealed class FileHasher
                 _changed = true;
             }
         return hash;
+    }
+
+    /// <summary>
+    /// A folder's hash: the hash of its manifest, one "hash TAB relative/path" line per file in ordinal order (the
+    /// same manifest <see cref="ObjectStore"/> stores for a folder artefact); null when the folder does not exist.
+    /// </summary>
+    public string? HashDirectory(string path) => Directory.Exists(path) ? HashText(Manifest(path, Hash)) : null;
+
+    public static string Manifest(string directory, Func<string, string?> hashFile)
+    {
+        var manifest = new StringBuilder();
+        foreach (var file in Directory.GetFiles(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            manifest.Append(hashFile(file)).Append('\t').Append(Path.GetRelativePath(directory, file).Replace('\\', '/')).Append('\n');
+        return manifest.ToString();
     }
 
     /// <summary>Forgets what is known about <paramref name="path"/> (after the cache found it corrupt).</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace MlOps.Pipelines.Caching;
 
 /// <summary>
@@ -18,15 +15,10 @@ sealed class ObjectStore(string directory, FileHasher hasher)
     public string Put(string path, bool isDirectory)
     {
         if (!isDirectory) return PutFile(path);
-        var manifest = new StringBuilder();
-        foreach (var file in System.IO.Directory.GetFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-        {
-            var relative = Path.GetRelativePath(path, file).Replace('\\', '/');
-            manifest.Append(CultureInfo.InvariantCulture, $"{PutFile(file)}\t{relative}\n");
-        }
+        var manifest = FileHasher.Manifest(path, PutFile);
         var manifestPath = AtomicFile.TemporaryPath(Path.Combine(Directory, "manifest"));
         System.IO.Directory.CreateDirectory(Directory);
-        File.WriteAllText(manifestPath, manifest.ToString());
+        File.WriteAllText(manifestPath, manifest);
         try
         {
             return PutFile(manifestPath);

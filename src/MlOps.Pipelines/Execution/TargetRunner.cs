@@ -35,7 +35,7 @@ sealed class TargetRunner(ConsoleOutput output, BuildCache cache, ExecutionOptio
             framed = true;
             if (reason.Length > 0) output.Line($"runs because: {reason}", Style.Dim, Verbosity.Verbose);
             var log = new TargetLog(output);
-            var files = new TargetFiles(target, staging, cache.Hasher, consumedHash);
+            var files = new TargetFiles(target, staging, cache.Hasher, artifact => consumedHash(artifact) ?? cache.WorkspaceHash(target, artifact));
             var context = new TargetContext(target.Pipeline.Instance, target.Name, options.Threads, log, files, cancellation);
             using (ConsoleRouter.Route(log))
             {
