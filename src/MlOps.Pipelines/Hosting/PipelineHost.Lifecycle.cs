@@ -38,34 +38,11 @@ public sealed partial class PipelineHost
                 return ExitCodes.Success;
             }
 
-            var invalid = bound.Values.Where(b => b.Error is not null).Select(b => b.Error!).ToList();
-            if (invalid.Count > 0) throw new UsageException(string.Join("\n", invalid));
-            foreach (var value in bound.Values)
-            {
-                value.Parameter.Set(value.Value);
-                if (value.Parameter.IsSecret) AddSecrets(masker, value.Value);
-            }
-            var settings = session.Settings;
+            var settings = Apply(session, bound, masker);
             output.Verbosity = settings.Verbosity;
-            if (settings.Threads < 1)
-                throw new UsageException($"Parameter 'Threads' (from {bound[session.HostParameters.Single(p => p.MemberName == nameof(HostSettings.Threads))].Source}): {settings.Threads} is not valid; expected at least 1.");
 
             var cache = new BuildCache(root);
-            if (arguments.Has("cache-info"))
-            {
-                foreach (var line in CacheMaintenance.Info(cache, CacheMaintenance.ReadLastRun(LastRunPath(root)))) output.Line(line, minimum: Verbosity.Quiet);
-                return ExitCodes.Success;
-            }
-            if (arguments.Has("cache-prune"))
-            {
-                long limit;
-                try { limit = CacheMaintenance.ParseSize(arguments.Value("cache-prune") ?? "5GB"); }
-                catch (FormatException e) { throw new UsageException($"--cache-prune: {e.Message}."); }
-                foreach (var line in CacheMaintenance.Prune(cache, limit)) output.Line(line, minimum: Verbosity.Quiet);
-                return ExitCodes.Success;
-            }
-            if (settings.Parallel < 1)
-                throw new UsageException($"Parameter 'Parallel': {settings.Parallel} is not valid; expected at least 1.");
+            if (CacheCommand(arguments, cache, output, root) is { } exitCode) return exitCode;
 
             var resolver = new TargetResolver(session.AllTargets);
             var invoked = settings.Target is { Length: > 0 } names
@@ -189,6 +166,42 @@ public sealed partial class PipelineHost
         foreach (var target in plan)
             if (target.DependsOn.Any(result.Contains)) result.Add(target);
         return result;
+    }
+
+    /// <summary>Sets every parameter to its bound value (after reporting all bad values at once) and checks the engine's own.</summary>
+    static HostSettings Apply(Session session, IReadOnlyDictionary<ParameterModel, BoundParameter> bound, SecretMasker masker)
+    {
+        var invalid = bound.Values.Where(b => b.Error is not null).Select(b => b.Error!).ToList();
+        if (invalid.Count > 0) throw new UsageException(string.Join("\n", invalid));
+        foreach (var value in bound.Values)
+        {
+            value.Parameter.Set(value.Value);
+            if (value.Parameter.IsSecret) AddSecrets(masker, value.Value);
+        }
+        foreach (var name in new[] { nameof(HostSettings.Threads), nameof(HostSettings.Parallel) })
+        {
+            var value = bound.Values.Single(b => b.Parameter.OwnerName is null && b.Parameter.MemberName == name);
+            if (value.Value is < 1)
+                throw new UsageException($"Parameter '{name}' (from {value.Source}): {value.Value} is not valid; expected at least 1.");
+        }
+        return session.Settings;
+    }
+
+    /// <summary>Answers --cache-info and --cache-prune; null when neither was asked for.</summary>
+    static int? CacheCommand(CommandLineArguments arguments, BuildCache cache, ConsoleOutput output, AbsolutePath root)
+    {
+        IEnumerable<string> lines;
+        if (arguments.Has("cache-info")) lines = CacheMaintenance.Info(cache, CacheMaintenance.ReadLastRun(LastRunPath(root)));
+        else if (arguments.Has("cache-prune"))
+        {
+            long limit;
+            try { limit = CacheMaintenance.ParseSize(arguments.Value("cache-prune") ?? "5GB"); }
+            catch (FormatException e) { throw new UsageException($"--cache-prune: {e.Message}."); }
+            lines = CacheMaintenance.Prune(cache, limit);
+        }
+        else return null;
+        foreach (var line in lines) output.Line(line, minimum: Verbosity.Quiet);
+        return ExitCodes.Success;
     }
 
     static AbsolutePath FindRoot(string? given, string workingDirectory)
