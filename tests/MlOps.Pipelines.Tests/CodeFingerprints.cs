@@ -46,7 +46,7 @@ public sealed class CodeFingerprints
     {
         var model = Model.Targets.Single(t => t.Name == target);
         var parameters = Model.Parameters.ToDictionary(p => p.Member);
-        var (hash, read) = CodeFingerprint.Of(model.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
+        var (hash, _, read) = CodeFingerprint.Of(model.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
         return (hash, read.Select(m => m.Name).ToHashSet());
     }
 
@@ -83,6 +83,15 @@ public sealed class CodeFingerprints
     {
         Assert.Equal(["Gamma"], Of("ReadsGammaAsync").Parameters);
         Assert.Equal(["Alpha"], Of("Captures").Parameters);
+    }
+
+    [Fact]
+    public void Other_assemblies_are_listed_as_libraries_with_their_identity()
+    {
+        var model = Model.Targets.Single(t => t.Name == "ReadsAlpha");
+        var (_, libraries, _) = CodeFingerprint.Of(model.Definition.Code, new HashSet<MemberInfo>());
+        Assert.Equal(typeof(TargetContext).Module.ModuleVersionId.ToString("N"), libraries["MlOps.Pipelines"]);
+        Assert.DoesNotContain(typeof(CodeFingerprints).Assembly.GetName().Name!, libraries.Keys);
     }
 
     [Fact]

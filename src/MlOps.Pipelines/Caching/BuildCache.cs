@@ -11,7 +11,10 @@ namespace MlOps.Pipelines.Caching;
 sealed class BuildCache
 {
     readonly AbsolutePath _root;
-    readonly Dictionary<TargetModel, (string Code, IReadOnlyList<ParameterModel> Parameters)> _code = [];
+    readonly Dictionary<TargetModel, CodeOfTarget> _code = [];
+
+    /// <summary>A target's code fingerprint, the libraries it calls, and the parameters it reads.</summary>
+    public sealed record CodeOfTarget(string Hash, SortedDictionary<string, string> Libraries, IReadOnlyList<ParameterModel> Parameters);
     readonly Lock _lock = new();
 
     public BuildCache(AbsolutePath root)
@@ -29,14 +32,14 @@ sealed class BuildCache
     public TraceStore Traces { get; }
 
     /// <summary>The fingerprint of the target's code and the parameters that code reads (computed once per run).</summary>
-    public (string Code, IReadOnlyList<ParameterModel> Parameters) CodeOf(TargetModel target)
+    public CodeOfTarget CodeOf(TargetModel target)
     {
         lock (_lock)
         {
             if (_code.TryGetValue(target, out var known)) return known;
             var parameters = target.Pipeline.Parameters.ToDictionary(p => p.Member);
-            var (hash, read) = CodeFingerprint.Of(target.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
-            return _code[target] = (hash, [.. read.Select(m => parameters[m]).OrderBy(p => p.MemberName, StringComparer.Ordinal)]);
+            var (hash, libraries, read) = CodeFingerprint.Of(target.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
+            return _code[target] = new CodeOfTarget(hash, libraries, [.. read.Select(m => parameters[m]).OrderBy(p => p.MemberName, StringComparer.Ordinal)]);
         }
     }
 
@@ -67,14 +70,18 @@ sealed class BuildCache
         return (null, Differences(traces[0], target, current, consumedHash).First()!);
     }
 
-    (string Code, string? Version, SortedDictionary<string, string> Parameters) Current(TargetModel target) =>
-        (CodeOf(target).Code, target.Definition.VersionText, ParameterValues(target));
+    (CodeOfTarget Code, string? Version, SortedDictionary<string, string> Parameters) Current(TargetModel target) =>
+        (CodeOf(target), target.Definition.VersionText, ParameterValues(target));
 
     /// <summary>Why <paramref name="trace"/> does not fit the current state, cheapest checks first (lazily).</summary>
-    IEnumerable<string?> Differences(Trace trace, TargetModel target, (string Code, string? Version, SortedDictionary<string, string> Parameters) current,
+    IEnumerable<string?> Differences(Trace trace, TargetModel target, (CodeOfTarget Code, string? Version, SortedDictionary<string, string> Parameters) current,
         Func<Artifact, string?> consumedHash)
     {
-        if (trace.Code != current.Code) yield return $"code of {target.Name} changed";
+        if (trace.Code != current.Code.Hash) yield return $"code of {target.Name} changed";
+        foreach (var (name, id) in current.Code.Libraries)
+            if (trace.Libraries.GetValueOrDefault(name) != id) yield return $"library {name} changed";
+        foreach (var name in trace.Libraries.Keys.Where(n => !current.Code.Libraries.ContainsKey(n)))
+            yield return $"library {name} is no longer called";
         if (trace.Version != current.Version) yield return $"version changed {trace.Version ?? "(none)"} → {current.Version ?? "(none)"}";
         foreach (var (name, value) in current.Parameters)
         {
@@ -149,7 +156,8 @@ sealed class BuildCache
             }
             else File.Move(staged, destination, overwrite: true);
         }
-        var trace = new Trace(target.QualifiedName, CodeOf(target).Code, target.Definition.VersionText, ParameterValues(target),
+        var code = CodeOf(target);
+        var trace = new Trace(target.QualifiedName, code.Hash, code.Libraries, target.Definition.VersionText, ParameterValues(target),
             files.Files, files.Consumed, outputs, runId);
         if (target.IsCacheable) Traces.Save(trace);
         return trace;

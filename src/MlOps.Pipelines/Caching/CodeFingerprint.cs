@@ -9,9 +9,11 @@ namespace MlOps.Pipelines.Caching;
 /// of the same assembly they call, construct or take the address of (including lambdas and async state
 /// machines). Each metadata token is resolved to a stable name, so adding an unrelated method or string
 /// elsewhere does not change the fingerprint; compiler-generated names (lambda and closure numbering, which
-/// shift when other code changes) are replaced by their order of discovery. Methods of other assemblies count
-/// by the assembly's identity (name and module version id). The same walk records which
-/// <see cref="ParameterAttribute"/> members the code reads.
+/// shift when other code changes) are replaced by their order of discovery. Methods of other assemblies are
+/// not walked: those assemblies are listed as libraries with their identity (module version id; deterministic
+/// builds make it a function of the library's content), so a changed library reruns the target too, and says
+/// so. The .NET shared framework is left out, so a committed lock file does not churn between machines on
+/// different runtime patches. The same walk records which <see cref="ParameterAttribute"/> members the code reads.
 /// </summary>
 sealed class CodeFingerprint
 {
@@ -25,7 +27,7 @@ sealed class CodeFingerprint
     readonly Dictionary<MethodBase, int> _visited = [];
     readonly Queue<MethodBase> _pending = new();
     readonly Dictionary<Type, int> _generatedTypes = [];
-    readonly SortedSet<string> _externalAssemblies = new(StringComparer.Ordinal);
+    readonly SortedDictionary<string, string> _libraries = new(StringComparer.Ordinal);
     readonly StringBuilder _text = new();
 
     CodeFingerprint(Assembly assembly, IReadOnlySet<MemberInfo> parameters)
@@ -34,8 +36,10 @@ sealed class CodeFingerprint
         _parameters = parameters;
     }
 
-    /// <summary>The fingerprint (SHA-256 hex) of <paramref name="code"/> and the parameter members it reads.</summary>
-    public static (string Hash, IReadOnlySet<MemberInfo> ParametersRead) Of(IEnumerable<Delegate> code, IReadOnlySet<MemberInfo> parameters)
+    /// <summary>The fingerprint (SHA-256 hex) of <paramref name="code"/>, the libraries it calls (name → module version id),
+    /// and the parameter members it reads.</summary>
+    public static (string Hash, SortedDictionary<string, string> Libraries, IReadOnlySet<MemberInfo> ParametersRead) Of(
+        IEnumerable<Delegate> code, IReadOnlySet<MemberInfo> parameters)
     {
         var delegates = code.ToList();
         var assembly = delegates.FirstOrDefault()?.Method.Module.Assembly ?? typeof(CodeFingerprint).Assembly;
@@ -47,9 +51,7 @@ sealed class CodeFingerprint
             else walker.Enqueue(action.Method);
         }
         while (walker._pending.TryDequeue(out var method)) walker.Walk(method, read);
-        walker._text.Append("assemblies\n");
-        foreach (var name in walker._externalAssemblies) walker._text.Append(name).Append('\n');
-        return (FileHasher.HashText(walker._text.ToString()), read);
+        return (FileHasher.HashText(walker._text.ToString()), walker._libraries, read);
     }
 
     void Enqueue(MethodBase method)
@@ -63,10 +65,14 @@ sealed class CodeFingerprint
         _pending.Enqueue(method);
     }
 
+    /// <summary>The shared framework folder (…/dotnet/shared), whose assemblies are the runtime's, not the project's.</summary>
+    static readonly string SharedFramework = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(typeof(object).Assembly.Location))!)!;
+
     void External(MemberInfo member)
     {
         var module = member.Module;
-        _externalAssemblies.Add($"{module.Assembly.GetName().Name} {module.ModuleVersionId}");
+        if (module.Assembly.Location.StartsWith(SharedFramework + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return;
+        _libraries[module.Assembly.GetName().Name ?? module.Name] = module.ModuleVersionId.ToString("N");
     }
 
     void Walk(MethodBase method, HashSet<MemberInfo> read)

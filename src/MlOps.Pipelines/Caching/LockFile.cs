@@ -69,6 +69,7 @@ static class LockFile
             json.WriteStartObject();
             json.WriteString("key", trace.Key);
             json.WriteString("code", trace.Code);
+            Map(json, "libraries", trace.Libraries);
             if (trace.Version is not null) json.WriteString("version", trace.Version);
             Map(json, "parameters", trace.Parameters.ToDictionary(p => p.Key, p => secrets.Contains(p.Key) ? "(secret)" : p.Value));
             Map(json, "files", trace.Files);

@@ -12,6 +12,7 @@ sealed record OutputRecord(string Hash, bool Directory);
 sealed record Trace(
     string Target,
     string Code,
+    SortedDictionary<string, string> Libraries,
     string? Version,
     SortedDictionary<string, string> Parameters,
     SortedDictionary<string, string> Files,
@@ -27,6 +28,7 @@ sealed record Trace(
             var text = new StringBuilder();
             text.Append("target\t").Append(Target).Append('\n');
             text.Append("code\t").Append(Code).Append('\n');
+            foreach (var (name, id) in Ordered(Libraries)) text.Append("library\t").Append(name).Append('\t').Append(id).Append('\n');
             text.Append("version\t").Append(Version).Append('\n');
             foreach (var (name, value) in Ordered(Parameters)) text.Append("parameter\t").Append(name).Append('\t').Append(value).Append('\n');
             foreach (var (path, hash) in Ordered(Files)) text.Append("file\t").Append(path).Append('\t').Append(hash).Append('\n');
@@ -34,6 +36,10 @@ sealed record Trace(
             return FileHasher.HashText(text.ToString());
         }
     }
+
+    /// <summary>False for an entry written by an older version or damaged by hand: such an entry is a miss.</summary>
+    public bool IsComplete => Target is not null && Code is not null && Libraries is not null && Parameters is not null
+        && Files is not null && Consumed is not null && Outputs is not null && Outputs.Values.All(o => o?.Hash is not null);
 
     /// <summary>Ordinal order, whatever comparer a deserialized dictionary came with.</summary>
     public static IEnumerable<KeyValuePair<string, T>> Ordered<T>(IDictionary<string, T> items) => items.OrderBy(p => p.Key, StringComparer.Ordinal);

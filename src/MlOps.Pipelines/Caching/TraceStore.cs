@@ -29,7 +29,7 @@ sealed class TraceStore(string directory)
             try
             {
                 var trace = JsonSerializer.Deserialize<Trace>(File.ReadAllText(file), Json);
-                if (trace is not null && trace.Target == target && trace.Key + ".json" == Path.GetFileName(file))
+                if (trace is { IsComplete: true } && trace.Target == target && trace.Key + ".json" == Path.GetFileName(file))
                     result.Add((File.GetLastWriteTimeUtc(file), trace));
                 else File.Delete(file);
             }
@@ -58,7 +58,7 @@ sealed class TraceStore(string directory)
             Trace? trace;
             try { trace = JsonSerializer.Deserialize<Trace>(File.ReadAllText(file), Json); }
             catch (JsonException) { continue; }
-            if (trace is not null) yield return (file, File.GetLastWriteTimeUtc(file), trace);
+            if (trace is { IsComplete: true }) yield return (file, File.GetLastWriteTimeUtc(file), trace);
         }
     }
 }
