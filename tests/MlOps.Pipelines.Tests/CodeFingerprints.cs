@@ -12,6 +12,31 @@ public sealed class CodeFingerprints
 
     static int Work(int x) => x * 2;
 
+    abstract class Shape
+    {
+        public abstract int Area();
+    }
+
+    sealed class Square : Shape
+    {
+        public override int Area() => 4;
+    }
+
+    interface IScorer
+    {
+        int Score();
+    }
+
+    sealed class ConstantScorer : IScorer
+    {
+        public int Score() => 7;
+    }
+
+    static class Tables
+    {
+        public static readonly int[] Edges = [1, 2, 3];
+    }
+
     sealed class Subjects : MlPipeline
     {
         [Parameter("a")] readonly int Alpha = 1;
@@ -37,7 +62,50 @@ public sealed class CodeFingerprints
             context.Info(Enumerable.Range(0, 3).Select(i => i + local).Sum().ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
 
+        public Target Virtual => _ => _.Executes(() => Pick().Area());
+        public Target ThroughInterface => _ => _.Executes(() => Scorer().Score());
+        public Target StaticTable => _ => _.Executes(context => context.Info($"{Tables.Edges[0]}"));
+        public Target OwnField => _ => _.Executes(context => context.Info($"{Buckets[1]}"));
+
+        public int[] Buckets = [10, 20, 30];
+
+        static Shape Pick() => new Square();
+        static IScorer Scorer() => new ConstantScorer();
+
         void PrintBeta(TargetContext context) => context.Info($"{Beta}");
+    }
+
+    static IReadOnlyList<string> Walked(string target)
+    {
+        var model = Model.Targets.Single(t => t.Name == target);
+        return [.. CodeFingerprint.Of(model.Definition.Code, new HashSet<MemberInfo>()).Methods.Select(m => $"{m.DeclaringType!.Name}.{m.Name}")];
+    }
+
+    [Fact]
+    public void Virtual_and_interface_calls_walk_the_implementations_in_the_pipeline_assembly()
+    {
+        Assert.Contains("Square.Area", Walked("Virtual"));
+        Assert.Contains("ConstantScorer.Score", Walked("ThroughInterface"));
+    }
+
+    [Fact]
+    public void Reading_a_static_field_walks_its_static_constructor()
+    {
+        Assert.Contains("Tables..cctor", Walked("StaticTable"));
+    }
+
+    [Fact]
+    public void The_values_of_the_pipelines_own_fields_the_code_reads_are_part_of_its_fingerprint()
+    {
+        var root = AbsolutePath.Create(Path.GetTempPath());
+        var original = new Subjects { RootDirectory = root };
+        var edited = new Subjects { RootDirectory = root };
+        edited.Buckets[1] = 21;
+        string CodeOf(Subjects pipeline, string target) =>
+            new BuildCache(root).CodeOf(PipelineModel.Discover(pipeline, null, 0).Targets.Single(t => t.Name == target)).Hash;
+
+        Assert.NotEqual(CodeOf(original, "OwnField"), CodeOf(edited, "OwnField"));
+        Assert.Equal(CodeOf(original, "A"), CodeOf(edited, "A"));
     }
 
     static readonly PipelineModel Model = PipelineModel.Discover(new Subjects(), null, 0);
@@ -46,8 +114,8 @@ public sealed class CodeFingerprints
     {
         var model = Model.Targets.Single(t => t.Name == target);
         var parameters = Model.Parameters.ToDictionary(p => p.Member);
-        var (hash, _, read) = CodeFingerprint.Of(model.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
-        return (hash, read.Select(m => m.Name).ToHashSet());
+        var walk = CodeFingerprint.Of(model.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
+        return (walk.Hash, walk.ParametersRead.Select(m => m.Name).ToHashSet());
     }
 
     [Fact]
@@ -89,7 +157,7 @@ public sealed class CodeFingerprints
     public void Other_assemblies_are_listed_as_libraries_with_their_identity()
     {
         var model = Model.Targets.Single(t => t.Name == "ReadsAlpha");
-        var (_, libraries, _) = CodeFingerprint.Of(model.Definition.Code, new HashSet<MemberInfo>());
+        var libraries = CodeFingerprint.Of(model.Definition.Code, new HashSet<MemberInfo>()).Libraries;
         Assert.Equal(typeof(TargetContext).Module.ModuleVersionId.ToString("N"), libraries["MlOps.Pipelines"]);
         Assert.DoesNotContain(typeof(CodeFingerprints).Assembly.GetName().Name!, libraries.Keys);
     }

@@ -38,8 +38,37 @@ sealed class BuildCache
         {
             if (_code.TryGetValue(target, out var known)) return known;
             var parameters = target.Pipeline.Parameters.ToDictionary(p => p.Member);
-            var (hash, libraries, read) = CodeFingerprint.Of(target.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
-            return _code[target] = new CodeOfTarget(hash, libraries, [.. read.Select(m => parameters[m]).OrderBy(p => p.MemberName, StringComparer.Ordinal)]);
+            var walk = CodeFingerprint.Of(target.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
+            var hash = walk.FieldsRead.Count == 0 ? walk.Hash : FileHasher.HashText(walk.Hash + "\n" + FieldValues(target.Pipeline.Instance, walk.FieldsRead));
+            return _code[target] = new CodeOfTarget(hash, walk.Libraries,
+                [.. walk.ParametersRead.Select(m => parameters[m]).OrderBy(p => p.MemberName, StringComparer.Ordinal)]);
+        }
+    }
+
+    /// <summary>
+    /// The values of the pipeline's own fields the code reads (artefact declarations, lookup tables): set by field
+    /// initializers, they are code too. Values are written out; an object JSON cannot serialize counts by type only.
+    /// </summary>
+    string FieldValues(MlPipeline instance, IEnumerable<FieldInfo> fields)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var field in fields.Where(f => f.DeclaringType!.IsInstanceOfType(instance)).OrderBy(f => f.DeclaringType!.FullName, StringComparer.Ordinal).ThenBy(f => f.Name, StringComparer.Ordinal))
+            text.Append(field.Name).Append('=').Append(Describe(field.GetValue(instance))).Append('\n');
+        return text.ToString();
+
+        string Describe(object? value) => value switch
+        {
+            null => "null",
+            Artifact artifact => $"artifact {artifact.Name} {artifact.FileName} {artifact.IsDirectory} {artifact.GetType().FullName}",
+            string or bool or Enum or AbsolutePath or IFormattable => Parameters.ValueConverter.Format(value, _root),
+            System.Collections.IEnumerable items when items.GetType().IsArray || items is System.Collections.IList => "[" + string.Join(",", items.Cast<object?>().Select(Describe)) + "]",
+            _ => Json(value),
+        };
+
+        static string Json(object value)
+        {
+            try { return value.GetType().FullName + " " + System.Text.Json.JsonSerializer.Serialize(value, value.GetType()); }
+            catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException) { return "object " + value.GetType().FullName; }
         }
     }
 

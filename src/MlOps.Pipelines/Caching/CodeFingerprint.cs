@@ -28,6 +28,8 @@ sealed class CodeFingerprint
     readonly Queue<MethodBase> _pending = new();
     readonly Dictionary<Type, int> _generatedTypes = [];
     readonly SortedDictionary<string, string> _libraries = new(StringComparer.Ordinal);
+    readonly HashSet<FieldInfo> _fields = [];
+    Dictionary<MethodBase, List<MethodBase>>? _implementations;
     readonly StringBuilder _text = new();
 
     CodeFingerprint(Assembly assembly, IReadOnlySet<MemberInfo> parameters)
@@ -36,10 +38,17 @@ sealed class CodeFingerprint
         _parameters = parameters;
     }
 
-    /// <summary>The fingerprint (SHA-256 hex) of <paramref name="code"/>, the libraries it calls (name → module version id),
-    /// and the parameter members it reads.</summary>
-    public static (string Hash, SortedDictionary<string, string> Libraries, IReadOnlySet<MemberInfo> ParametersRead) Of(
-        IEnumerable<Delegate> code, IReadOnlySet<MemberInfo> parameters)
+    /// <summary>What the walk found.</summary>
+    /// <param name="Hash">SHA-256 hex of the code reached.</param>
+    /// <param name="Libraries">Other assemblies called: name → module version id.</param>
+    /// <param name="ParametersRead">The parameter members the code reads.</param>
+    /// <param name="FieldsRead">Other instance fields of this assembly's types the code reads (their values are inputs too).</param>
+    /// <param name="Methods">Every method walked, in order.</param>
+    public sealed record Result(string Hash, SortedDictionary<string, string> Libraries, IReadOnlySet<MemberInfo> ParametersRead,
+        IReadOnlySet<FieldInfo> FieldsRead, IReadOnlyList<MethodBase> Methods);
+
+    /// <summary>Walks <paramref name="code"/> and everything of the same assembly it reaches.</summary>
+    public static Result Of(IEnumerable<Delegate> code, IReadOnlySet<MemberInfo> parameters)
     {
         var delegates = code.ToList();
         var assembly = delegates.FirstOrDefault()?.Method.Module.Assembly ?? typeof(CodeFingerprint).Assembly;
@@ -51,7 +60,8 @@ sealed class CodeFingerprint
             else walker.Enqueue(action.Method);
         }
         while (walker._pending.TryDequeue(out var method)) walker.Walk(method, read);
-        return (FileHasher.HashText(walker._text.ToString()), walker._libraries, read);
+        return new Result(FileHasher.HashText(walker._text.ToString()), walker._libraries, read, walker._fields,
+            [.. walker._visited.OrderBy(v => v.Value).Select(v => v.Key)]);
     }
 
     void Enqueue(MethodBase method)
@@ -147,6 +157,13 @@ sealed class CodeFingerprint
             {
                 case FieldInfo field:
                     if (_parameters.Contains(field)) read.Add(field);
+                    else if (field.DeclaringType?.Assembly == _assembly && !Generated(field.DeclaringType))
+                    {
+                        // A static field's value comes from its type's static constructor: that is code too.
+                        if (field.IsStatic && field.DeclaringType.TypeInitializer is { } initializer) Enqueue(initializer);
+                        // An instance field of the pipeline is set by its constructor; its value is recorded at run time.
+                        else if (!field.IsStatic && !field.IsLiteral) _fields.Add(field);
+                    }
                     Touch(field.DeclaringType);
                     return "field " + TypeName(field.DeclaringType!) + "::" + (Generated(field.DeclaringType) ? "" : field.Name);
                 case MethodBase called:
@@ -157,6 +174,7 @@ sealed class CodeFingerprint
                     if (called.Module.Assembly == _assembly)
                     {
                         Enqueue(called);
+                        if (called.IsVirtual) foreach (var implementation in Implementations(called)) Enqueue(implementation);
                         Touch(called.DeclaringType);
                         var index = _visited.GetValueOrDefault(Definition(called), -1);
                         return "call #" + index;
@@ -174,6 +192,41 @@ sealed class CodeFingerprint
         catch (ArgumentException)
         {
             return "token " + token.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>
+    /// The overrides and interface implementations of <paramref name="method"/> in this assembly: a virtual call may
+    /// land in any of them, so all are walked.
+    /// </summary>
+    IEnumerable<MethodBase> Implementations(MethodBase method)
+    {
+        if (_implementations is null)
+        {
+            _implementations = [];
+            const BindingFlags declared = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+            foreach (var type in _assembly.GetTypes().Where(t => t.IsClass || t.IsValueType).OrderBy(t => t.MetadataToken))
+            {
+                foreach (var candidate in type.GetMethods(declared).Where(m => m.IsVirtual).OrderBy(m => m.MetadataToken))
+                    if (candidate.GetBaseDefinition() is var root && root != candidate) Add(Definition(root), candidate);
+                if (type.IsGenericTypeDefinition) continue;
+                foreach (var contract in type.GetInterfaces())
+                {
+                    InterfaceMapping map;
+                    try { map = type.GetInterfaceMap(contract); }
+                    catch (ArgumentException) { continue; }
+                    for (var i = 0; i < map.InterfaceMethods.Length; i++)
+                        if (map.TargetMethods[i].DeclaringType == type) Add(Definition(map.InterfaceMethods[i]), map.TargetMethods[i]);
+                }
+            }
+        }
+        var key = method is MethodInfo info ? Definition(info.GetBaseDefinition()) : Definition(method);
+        return _implementations.GetValueOrDefault(key) ?? [];
+
+        void Add(MethodBase contract, MethodBase implementation)
+        {
+            if (!_implementations.TryGetValue(contract, out var list)) _implementations[contract] = list = [];
+            list.Add(implementation);
         }
     }
 
