@@ -48,7 +48,8 @@ public sealed class GitHubActionsOutput : IDisposable
     {
         var result = _harness.Run(new PipelineHost().Add<Chain>(), "Nope");
         Assert.Equal(2, result.ExitCode);
-        Assert.StartsWith("::error::Target 'Nope' does not exist.", result.Error);
+        Assert.StartsWith("::error::Target 'Nope' does not exist.", result.Out);
+        Assert.Empty(result.Error);
     }
 
     [Fact]

@@ -18,7 +18,8 @@ public sealed partial class PipelineHost
     {
         var masker = new SecretMasker();
         var output = new ConsoleOutput(environment.Out, environment.Colors, environment.GitHubActions, masker);
-        var errors = new ConsoleOutput(environment.Error, environment.Colors, environment.GitHubActions, masker);
+        // Workflow commands are read from standard output, so on GitHub Actions errors go there too.
+        var errors = new ConsoleOutput(environment.GitHubActions ? environment.Out : environment.Error, environment.Colors, environment.GitHubActions, masker);
         try
         {
             var arguments = CommandLineArguments.Parse(args);
