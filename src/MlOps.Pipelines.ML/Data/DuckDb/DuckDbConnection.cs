@@ -48,6 +48,9 @@ public sealed class DuckDbConnection : IDisposable
         ? NativeMethods.ValueInt64(ref result, 0, 0)
         : throw new DuckDbException($"The query returned no rows: {sql}"));
 
+    /// <summary>Runs a query and reads its whole result into managed columns.</summary>
+    internal QueryColumns ReadColumns(string sql) => Query(sql, result => QueryColumns.Read(ref result));
+
     T Query<T>(string sql, Func<NativeMethods.Result, T> read)
     {
         ObjectDisposedException.ThrowIf(_connection == IntPtr.Zero, this);

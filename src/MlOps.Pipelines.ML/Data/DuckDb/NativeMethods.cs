@@ -50,4 +50,33 @@ static partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "duckdb_row_count")]
     public static partial ulong RowCount(ref Result result);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_column_count")]
+    public static partial ulong ColumnCount(ref Result result);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_column_name")]
+    public static partial IntPtr ColumnName(ref Result result, ulong column);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_column_type")]
+    public static partial DuckDbType ColumnType(ref Result result, ulong column);
+
+    /// <summary>Takes the result by value (a trap: most functions take a pointer).</summary>
+    [LibraryImport(Library, EntryPoint = "duckdb_fetch_chunk")]
+    public static partial IntPtr FetchChunk(Result result);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_data_chunk_get_size")]
+    public static partial ulong ChunkSize(IntPtr chunk);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_data_chunk_get_vector")]
+    public static partial IntPtr ChunkVector(IntPtr chunk, ulong column);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_vector_get_data")]
+    public static partial IntPtr VectorData(IntPtr vector);
+
+    /// <summary>A bit mask of valid (non-null) rows, 64 per word; null when every row is valid.</summary>
+    [LibraryImport(Library, EntryPoint = "duckdb_vector_get_validity")]
+    public static partial IntPtr VectorValidity(IntPtr vector);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_destroy_data_chunk")]
+    public static partial void DestroyChunk(ref IntPtr chunk);
 }

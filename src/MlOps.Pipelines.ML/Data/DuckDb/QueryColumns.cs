@@ -1,0 +1,131 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace MlOps.Pipelines.ML.Data.DuckDb;
+
+/// <summary>
+/// A query's result read column by column into managed arrays, chunk by chunk (duckdb_fetch_chunk →
+/// duckdb_vector_get_data), with a null mask per column. The building block the columnar table reads through.
+/// </summary>
+sealed class QueryColumns
+{
+    public required IReadOnlyList<string> Names { get; init; }
+    public required IReadOnlyList<DuckDbType> Types { get; init; }
+
+    /// <summary>Per column: bool[], sbyte[], short[], int[], long[], float[], double[], string?[] or DateTime[] (timestamps, UTC).</summary>
+    public required IReadOnlyList<Array> Values { get; init; }
+
+    /// <summary>Per column: true where the value is NULL (its slot holds the type's default); null when the column has no NULL.</summary>
+    public required IReadOnlyList<bool[]?> Nulls { get; init; }
+
+    public int RowCount { get; init; }
+
+    public T[] Column<T>(string name)
+    {
+        var index = IndexOf(name);
+        return Values[index] as T[] ?? throw new InvalidCastException($"Column '{name}' holds {Types[index]}, not {typeof(T).Name}.");
+    }
+
+    public int IndexOf(string name)
+    {
+        for (var i = 0; i < Names.Count; i++)
+            if (string.Equals(Names[i], name, StringComparison.Ordinal)) return i;
+        throw new KeyNotFoundException($"The result has no column '{name}'; it has {string.Join(", ", Names)}.");
+    }
+
+    internal static unsafe QueryColumns Read(ref NativeMethods.Result result)
+    {
+        var columnCount = (int)NativeMethods.ColumnCount(ref result);
+        var rows = (int)NativeMethods.RowCount(ref result);
+        var names = new string[columnCount];
+        var types = new DuckDbType[columnCount];
+        var values = new Array[columnCount];
+        var nulls = new bool[]?[columnCount];
+        for (var c = 0; c < columnCount; c++)
+        {
+            names[c] = Marshal.PtrToStringUTF8(NativeMethods.ColumnName(ref result, (ulong)c)) ?? $"column{c}";
+            types[c] = NativeMethods.ColumnType(ref result, (ulong)c);
+            values[c] = types[c] switch
+            {
+                DuckDbType.Boolean => new bool[rows],
+                DuckDbType.TinyInt => new sbyte[rows],
+                DuckDbType.SmallInt => new short[rows],
+                DuckDbType.Integer => new int[rows],
+                DuckDbType.BigInt => new long[rows],
+                DuckDbType.Float => new float[rows],
+                DuckDbType.Double => new double[rows],
+                DuckDbType.Timestamp => new DateTime[rows],
+                DuckDbType.Varchar => new string?[rows],
+                var other => throw new DuckDbException($"Column '{names[c]}' has DuckDB type {other}, which cannot be read yet; cast it in SQL (for example to DOUBLE or VARCHAR)."),
+            };
+        }
+
+        var offset = 0;
+        while (true)
+        {
+            var chunk = NativeMethods.FetchChunk(result);
+            if (chunk == IntPtr.Zero) break;
+            try
+            {
+                var size = (int)NativeMethods.ChunkSize(chunk);
+                if (size == 0) break;
+                for (var c = 0; c < columnCount; c++)
+                {
+                    var vector = NativeMethods.ChunkVector(chunk, (ulong)c);
+                    var data = NativeMethods.VectorData(vector);
+                    Copy(types[c], data, values[c], offset, size);
+                    var validity = (ulong*)NativeMethods.VectorValidity(vector);
+                    if (validity is null) continue;
+                    for (var r = 0; r < size; r++)
+                    {
+                        if ((validity[r >> 6] & (1UL << (r & 63))) != 0) continue;
+                        (nulls[c] ??= new bool[rows])[offset + r] = true;
+                        // DuckDB leaves whatever bytes in a NULL's slot: the default value keeps results deterministic.
+                        Array.Clear(values[c], offset + r, 1);
+                    }
+                }
+                offset += size;
+            }
+            finally
+            {
+                NativeMethods.DestroyChunk(ref chunk);
+            }
+        }
+        return new QueryColumns { Names = names, Types = types, Values = values, Nulls = nulls, RowCount = offset };
+    }
+
+    static unsafe void Copy(DuckDbType type, IntPtr data, Array target, int offset, int size)
+    {
+        switch (type)
+        {
+            case DuckDbType.Boolean: new ReadOnlySpan<bool>((void*)data, size).CopyTo(((bool[])target).AsSpan(offset)); break;
+            case DuckDbType.TinyInt: new ReadOnlySpan<sbyte>((void*)data, size).CopyTo(((sbyte[])target).AsSpan(offset)); break;
+            case DuckDbType.SmallInt: new ReadOnlySpan<short>((void*)data, size).CopyTo(((short[])target).AsSpan(offset)); break;
+            case DuckDbType.Integer: new ReadOnlySpan<int>((void*)data, size).CopyTo(((int[])target).AsSpan(offset)); break;
+            case DuckDbType.BigInt: new ReadOnlySpan<long>((void*)data, size).CopyTo(((long[])target).AsSpan(offset)); break;
+            case DuckDbType.Float: new ReadOnlySpan<float>((void*)data, size).CopyTo(((float[])target).AsSpan(offset)); break;
+            case DuckDbType.Double: new ReadOnlySpan<double>((void*)data, size).CopyTo(((double[])target).AsSpan(offset)); break;
+            case DuckDbType.Timestamp:
+                var micros = new ReadOnlySpan<long>((void*)data, size);
+                var times = (DateTime[])target;
+                for (var i = 0; i < size; i++) times[offset + i] = DateTime.UnixEpoch.AddTicks(micros[i] * 10);
+                break;
+            case DuckDbType.Varchar:
+                var strings = (string?[])target;
+                var cells = (byte*)data;
+                for (var i = 0; i < size; i++) strings[offset + i] = ReadString(cells + 16 * i);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A 16-byte <c>duckdb_string_t</c>: a 4-byte length, then up to 12 bytes inline, or (when longer) a 4-byte
+    /// prefix and a pointer to the bytes.
+    /// </summary>
+    static unsafe string ReadString(byte* cell)
+    {
+        var length = *(uint*)cell;
+        var bytes = length <= 12 ? cell + 4 : *(byte**)(cell + 8);
+        return Encoding.UTF8.GetString(bytes, (int)length);
+    }
+}
