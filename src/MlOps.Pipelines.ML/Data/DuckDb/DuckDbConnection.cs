@@ -48,6 +48,13 @@ public sealed class DuckDbConnection : IDisposable
         ? NativeMethods.ValueInt64(ref result, 0, 0)
         : throw new DuckDbException($"The query returned no rows: {sql}"));
 
+    /// <summary>Creates table <paramref name="table"/> with these columns (types from the arrays) and loads them.</summary>
+    internal void AppendColumns(string table, IReadOnlyList<string> names, IReadOnlyList<Array> values, IReadOnlyList<bool[]?> nulls)
+    {
+        ObjectDisposedException.ThrowIf(_connection == IntPtr.Zero, this);
+        ColumnAppender.Append(_connection, table, names, values, nulls, Execute);
+    }
+
     /// <summary>Runs a query and reads its whole result into managed columns.</summary>
     internal QueryColumns ReadColumns(string sql) => Query(sql, result => QueryColumns.Read(ref result));
 

@@ -79,4 +79,37 @@ static partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "duckdb_destroy_data_chunk")]
     public static partial void DestroyChunk(ref IntPtr chunk);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_create_logical_type")]
+    public static partial IntPtr CreateLogicalType(DuckDbType type);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_destroy_logical_type")]
+    public static partial void DestroyLogicalType(ref IntPtr type);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_create_data_chunk")]
+    public static partial IntPtr CreateChunk(IntPtr[] types, ulong columnCount);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_data_chunk_set_size")]
+    public static partial void SetChunkSize(IntPtr chunk, ulong size);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_vector_size")]
+    public static partial ulong VectorCapacity();
+
+    [LibraryImport(Library, EntryPoint = "duckdb_vector_ensure_validity_writable")]
+    public static partial void EnsureValidityWritable(IntPtr vector);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_vector_assign_string_element_len")]
+    public static unsafe partial void AssignString(IntPtr vector, ulong index, byte* text, ulong length);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_appender_create", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int CreateAppender(IntPtr connection, string? schema, string table, out IntPtr appender);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_append_data_chunk")]
+    public static partial int AppendChunk(IntPtr appender, IntPtr chunk);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_appender_error")]
+    public static partial IntPtr AppenderError(IntPtr appender);
+
+    [LibraryImport(Library, EntryPoint = "duckdb_appender_destroy")]
+    public static partial int DestroyAppender(ref IntPtr appender);
 }

@@ -73,8 +73,8 @@ sealed class QueryColumns
                 {
                     var vector = NativeMethods.ChunkVector(chunk, (ulong)c);
                     var data = NativeMethods.VectorData(vector);
-                    Copy(types[c], data, values[c], offset, size);
                     var validity = (ulong*)NativeMethods.VectorValidity(vector);
+                    Copy(types[c], data, validity, values[c], offset, size);
                     if (validity is null) continue;
                     for (var r = 0; r < size; r++)
                     {
@@ -94,7 +94,7 @@ sealed class QueryColumns
         return new QueryColumns { Names = names, Types = types, Values = values, Nulls = nulls, RowCount = offset };
     }
 
-    static unsafe void Copy(DuckDbType type, IntPtr data, Array target, int offset, int size)
+    static unsafe void Copy(DuckDbType type, IntPtr data, ulong* validity, Array target, int offset, int size)
     {
         switch (type)
         {
@@ -108,12 +108,15 @@ sealed class QueryColumns
             case DuckDbType.Timestamp:
                 var micros = new ReadOnlySpan<long>((void*)data, size);
                 var times = (DateTime[])target;
-                for (var i = 0; i < size; i++) times[offset + i] = DateTime.UnixEpoch.AddTicks(micros[i] * 10);
+                for (var i = 0; i < size; i++)
+                    if (validity is null || (validity[i >> 6] & (1UL << (i & 63))) != 0) times[offset + i] = DateTime.UnixEpoch.AddTicks(micros[i] * 10);
                 break;
             case DuckDbType.Varchar:
                 var strings = (string?[])target;
                 var cells = (byte*)data;
-                for (var i = 0; i < size; i++) strings[offset + i] = ReadString(cells + 16 * i);
+                // A NULL's string cell is uninitialised memory: never read it.
+                for (var i = 0; i < size; i++)
+                    if (validity is null || (validity[i >> 6] & (1UL << (i & 63))) != 0) strings[offset + i] = ReadString(cells + 16 * i);
                 break;
         }
     }
