@@ -26,7 +26,7 @@ public sealed class DuckDbAppends
         Assert.Equal(ids, back.Column<long>("id"));
         Assert.Equal(flags, back.Column<bool>("flag"));
         Assert.Equal(counts, back.Column<int>("count"));
-        Assert.Equal(labels.AsEnumerable(), back.Column<string?>("label").AsEnumerable());
+        Assert.Equal(labels.AsEnumerable(), Enumerable.Range(0, back.RowCount).Select(i => back.Text("label")[i]));
         Assert.Equal(times, back.Column<DateTime>("at"));
         Assert.Equal(ratioNulls, back.Nulls[back.IndexOf("ratio")]!);
         var readRatios = back.Column<double>("ratio");

@@ -12,8 +12,8 @@ sealed class QueryColumns
     public required IReadOnlyList<string> Names { get; init; }
     public required IReadOnlyList<DuckDbType> Types { get; init; }
 
-    /// <summary>Per column: bool[], sbyte[], short[], int[], long[], float[], double[], string?[] or DateTime[] (timestamps, UTC).</summary>
-    public required IReadOnlyList<Array> Values { get; init; }
+    /// <summary>Per column: bool[], sbyte[], short[], int[], long[], float[], double[], DateTime[] (timestamps, UTC) or <see cref="EncodedText"/>.</summary>
+    public required IReadOnlyList<object> Values { get; init; }
 
     /// <summary>Per column: true where the value is NULL (its slot holds the type's default); null when the column has no NULL.</summary>
     public required IReadOnlyList<bool[]?> Nulls { get; init; }
@@ -24,6 +24,12 @@ sealed class QueryColumns
     {
         var index = IndexOf(name);
         return Values[index] as T[] ?? throw new InvalidCastException($"Column '{name}' holds {Types[index]}, not {typeof(T).Name}.");
+    }
+
+    public EncodedText Text(string name)
+    {
+        var index = IndexOf(name);
+        return Values[index] as EncodedText ?? throw new InvalidCastException($"Column '{name}' holds {Types[index]}, not text.");
     }
 
     public int IndexOf(string name)
@@ -39,7 +45,7 @@ sealed class QueryColumns
         var rows = (int)NativeMethods.RowCount(ref result);
         var names = new string[columnCount];
         var types = new DuckDbType[columnCount];
-        var values = new Array[columnCount];
+        var values = new object[columnCount];
         var nulls = new bool[]?[columnCount];
         for (var c = 0; c < columnCount; c++)
         {
@@ -55,7 +61,7 @@ sealed class QueryColumns
                 DuckDbType.Float => new float[rows],
                 DuckDbType.Double => new double[rows],
                 DuckDbType.Timestamp => new DateTime[rows],
-                DuckDbType.Varchar => new string?[rows],
+                DuckDbType.Varchar => new EncodedText(rows),
                 var other => throw new DuckDbException($"Column '{names[c]}' has DuckDB type {other}, which cannot be read yet; cast it in SQL (for example to DOUBLE or VARCHAR)."),
             };
         }
@@ -81,7 +87,7 @@ sealed class QueryColumns
                         if ((validity[r >> 6] & (1UL << (r & 63))) != 0) continue;
                         (nulls[c] ??= new bool[rows])[offset + r] = true;
                         // DuckDB leaves whatever bytes in a NULL's slot: the default value keeps results deterministic.
-                        Array.Clear(values[c], offset + r, 1);
+                        if (values[c] is Array array) Array.Clear(array, offset + r, 1);
                     }
                 }
                 offset += size;
@@ -94,7 +100,7 @@ sealed class QueryColumns
         return new QueryColumns { Names = names, Types = types, Values = values, Nulls = nulls, RowCount = offset };
     }
 
-    static unsafe void Copy(DuckDbType type, IntPtr data, ulong* validity, Array target, int offset, int size)
+    static unsafe void Copy(DuckDbType type, IntPtr data, ulong* validity, object target, int offset, int size)
     {
         switch (type)
         {
@@ -112,11 +118,11 @@ sealed class QueryColumns
                     if (validity is null || (validity[i >> 6] & (1UL << (i & 63))) != 0) times[offset + i] = DateTime.UnixEpoch.AddTicks(micros[i] * 10);
                 break;
             case DuckDbType.Varchar:
-                var strings = (string?[])target;
+                var text = (EncodedText)target;
                 var cells = (byte*)data;
                 // A NULL's string cell is uninitialised memory: never read it.
                 for (var i = 0; i < size; i++)
-                    if (validity is null || (validity[i >> 6] & (1UL << (i & 63))) != 0) strings[offset + i] = ReadString(cells + 16 * i);
+                    if (validity is null || (validity[i >> 6] & (1UL << (i & 63))) != 0) text.Add(offset + i, Utf8(cells + 16 * i));
                 break;
         }
     }
@@ -125,10 +131,47 @@ sealed class QueryColumns
     /// A 16-byte <c>duckdb_string_t</c>: a 4-byte length, then up to 12 bytes inline, or (when longer) a 4-byte
     /// prefix and a pointer to the bytes.
     /// </summary>
-    static unsafe string ReadString(byte* cell)
+    static unsafe ReadOnlySpan<byte> Utf8(byte* cell)
     {
         var length = *(uint*)cell;
         var bytes = length <= 12 ? cell + 4 : *(byte**)(cell + 8);
-        return Encoding.UTF8.GetString(bytes, (int)length);
+        return new ReadOnlySpan<byte>(bytes, (int)length);
+    }
+}
+
+/// <summary>
+/// Text read from DuckDB as a dictionary of distinct values (in order of first appearance) and a code per row
+/// (-1 for NULL). Repeated values are looked up without allocating a string each time.
+/// </summary>
+sealed class EncodedText
+{
+    readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    char[] _buffer = new char[64];
+
+    public EncodedText(int rows)
+    {
+        _lookup = _index.GetAlternateLookup<ReadOnlySpan<char>>();
+        Codes = new int[rows];
+        Array.Fill(Codes, -1);
+    }
+
+    public List<string> Dictionary { get; } = [];
+    public int[] Codes { get; }
+
+    public string? this[int row] => Codes[row] >= 0 ? Dictionary[Codes[row]] : null;
+
+    public void Add(int row, ReadOnlySpan<byte> utf8)
+    {
+        if (_buffer.Length < utf8.Length) _buffer = new char[utf8.Length * 2];
+        var chars = _buffer.AsSpan(0, Encoding.UTF8.GetChars(utf8, _buffer));
+        if (!_lookup.TryGetValue(chars, out var code))
+        {
+            code = Dictionary.Count;
+            var value = new string(chars);
+            Dictionary.Add(value);
+            _index[value] = code;
+        }
+        Codes[row] = code;
     }
 }

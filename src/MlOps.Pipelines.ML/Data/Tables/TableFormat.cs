@@ -83,7 +83,7 @@ public static class TableFormat
 
     static T[] Block<T>(Stream stream, int count) where T : struct
     {
-        var values = new T[count];
+        var values = GC.AllocateUninitializedArray<T>(count); // every byte is read next
         try
         {
             stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));

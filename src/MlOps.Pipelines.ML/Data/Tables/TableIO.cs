@@ -99,7 +99,7 @@ public static class TableIO
                 float[] v => new Column<float>(name, v, nulls),
                 double[] v => new Column<double>(name, v, nulls),
                 DateTime[] v => new Column<DateTime>(name, v, nulls),
-                string?[] v => StringColumn.FromValues(name, v),
+                EncodedText v => new StringColumn(name, v.Dictionary, v.Codes),
                 var other => throw new NotSupportedException($"Column '{name}' of {other.GetType().Name} has no table column type."),
             };
         }

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using MlOps.Pipelines.ML.Data.DuckDb;
+using MlOps.Pipelines.ML.Data.Tables;
+
+/// <summary>Tables of 1M rows × 24 columns: the cache's binary format, and Parquet/CSV reads against DuckDB alone.</summary>
+static class TableBenchmarks
+{
+    /// <summary>Deterministic synthetic data: 20 doubles, 3 low-cardinality texts, 1 id (seeded, so every run sees the same bytes).</summary>
+    public static Table Generate(int rows, int seed = 7)
+    {
+        var random = new Random(seed);
+        var columns = new List<Column> { new Column<long>("id", Enumerable.Range(0, rows).Select(i => (long)i).ToArray()) };
+        for (var c = 0; c < 20; c++)
+        {
+            var values = new double[rows];
+            for (var i = 0; i < rows; i++) values[i] = random.NextDouble() * (c + 1);
+            columns.Add(new Column<double>($"x{c:00}", values));
+        }
+        foreach (var (name, cardinality) in new[] { ("origin", 300), ("carrier", 20), ("route", 5000) })
+        {
+            var values = new string?[rows];
+            for (var i = 0; i < rows; i++) values[i] = $"{name}-{random.Next(cardinality)}";
+            columns.Add(StringColumn.FromValues(name, values));
+        }
+        return new Table(columns);
+    }
+
+    public static void Run(string scratch, Dictionary<string, double> results)
+    {
+        var table = Generate(1_000_000);
+        var binary = Path.Combine(scratch, "table.bin");
+        results["table_format_save_load_1m_x24_seconds"] = Median(5, () =>
+        {
+            using (var stream = File.Create(binary)) TableFormat.Write(table, stream);
+            using (var stream = File.OpenRead(binary)) TableFormat.Read(stream);
+        });
+
+        foreach (var format in new[] { "parquet", "csv" })
+        {
+            var path = Path.Combine(scratch, "table." + format);
+            if (format == "parquet") TableIO.WriteParquet(table, path);
+            else TableIO.WriteCsv(table, path);
+            var reader = format == "parquet" ? "read_parquet" : "read_csv";
+            results[$"read_{format}_1m_x24_into_table_seconds"] = Median(3, () => (format == "parquet" ? TableIO.ReadParquet(path) : TableIO.ReadCsv(path)).RowCount.ToString());
+            results[$"read_{format}_1m_x24_duckdb_alone_seconds"] = Median(3, () =>
+            {
+                using var duckDb = DuckDbConnection.OpenInMemory();
+                duckDb.Execute($"CREATE TABLE t AS SELECT * FROM {reader}({DuckDbConnection.Literal(path)})");
+            });
+        }
+    }
+
+    static double Median(int runs, Action action)
+    {
+        var times = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            action();
+            times.Add(stopwatch.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    static double Median(int runs, Func<string> action) => Median(runs, () => { action(); });
+}
