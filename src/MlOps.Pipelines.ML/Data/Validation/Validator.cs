@@ -1,0 +1,64 @@
+using MlOps.Pipelines.ML.Data.Tables;
+
+namespace MlOps.Pipelines.ML.Data.Validation;
+
+/// <summary>A row that failed a check: its 1-based row number and its value as text.</summary>
+public sealed record FailingRow(long Row, string Value);
+
+/// <summary>One check's verdict.</summary>
+public sealed record CheckOutcome(string Column, string Check, Severity Severity, bool Passed, long Failures, IReadOnlyList<FailingRow> Examples, string? Detail)
+{
+    internal const int ExampleCount = 3;
+}
+
+/// <summary>
+/// Every check's verdict on one table, and the blessing: true when no check of severity Error failed.
+/// </summary>
+public sealed record ValidationReport(string Source, int Rows, bool Blessed, IReadOnlyList<CheckOutcome> Checks)
+{
+    public IEnumerable<CheckOutcome> Failed => Checks.Where(c => !c.Passed);
+}
+
+/// <summary>Checks a <see cref="Table"/> against a <see cref="Schema"/>.</summary>
+public static class Validator
+{
+    /// <summary>Validates <paramref name="table"/>; <paramref name="source"/> names it in the report (a file path).</summary>
+    public static ValidationReport Validate(Table table, Schema schema, string source, DateTime? validatedAt = null)
+    {
+        var now = validatedAt ?? DateTime.UtcNow;
+        var outcomes = new List<CheckOutcome>();
+        if (schema.MinRows is { } min || schema.MaxRows is not null)
+        {
+            var passed = !(table.RowCount < schema.MinRows) && !(table.RowCount > schema.MaxRows);
+            outcomes.Add(new CheckOutcome("(table)", $"rows within [{schema.MinRows?.ToString() ?? "…"}, {schema.MaxRows?.ToString() ?? "…"}]",
+                Severity.Error, passed, passed ? 0 : 1, [], $"{table.RowCount} rows"));
+        }
+        foreach (var rules in schema.Columns)
+        {
+            if (!table.Contains(rules.Name))
+            {
+                outcomes.Add(new CheckOutcome(rules.Name, "present", Severity.Error, false, 1, [], $"the data has no column '{rules.Name}'; it has {string.Join(", ", table.ColumnNames)}"));
+                continue;
+            }
+            var column = table[rules.Name];
+            var typeFits = Fits(rules.Type, column.Type);
+            outcomes.Add(new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, typeFits, typeFits ? 0 : 1, [],
+                typeFits ? null : $"holds {column.Type}"));
+            if (!typeFits) continue; // value checks on the wrong type would only repeat the problem
+            outcomes.AddRange(rules.Checks.Select(check => check.Evaluate(column, now)));
+        }
+        if (schema.Strict)
+            foreach (var name in table.ColumnNames.Where(n => schema.Columns.All(c => c.Name != n)))
+                outcomes.Add(new CheckOutcome(name, "declared in the schema", Severity.Error, false, 1, [], "the schema is strict and does not name this column"));
+        return new ValidationReport(source, table.RowCount, outcomes.All(o => o.Passed || o.Severity == Severity.Warning), outcomes);
+    }
+
+    /// <summary>Exact types, plus the widenings readers produce for the same data (ints for a float column, text for categories).</summary>
+    static bool Fits(ColumnType declared, ColumnType actual) => declared == actual || (declared, actual) switch
+    {
+        (ColumnType.Int64, ColumnType.Int32) => true,
+        (ColumnType.Float64, ColumnType.Float32 or ColumnType.Int32 or ColumnType.Int64) => true,
+        (ColumnType.Categorical, ColumnType.String) or (ColumnType.String, ColumnType.Categorical) => true,
+        _ => false,
+    };
+}

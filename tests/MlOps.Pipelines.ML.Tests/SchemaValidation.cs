@@ -1,0 +1,110 @@
+using MlOps.Pipelines.ML.Data.Tables;
+using MlOps.Pipelines.ML.Data.Validation;
+
+namespace MlOps.Pipelines.ML.Tests;
+
+public sealed class SchemaValidation
+{
+    static Table Flights() => new([
+        new Column<long>("id", new long[] { 1, 2, 3, 3, 5 }),
+        new Column<double>("delay", new[] { 5.0, -3000, 12, 0, 9000 }, new[] { false, false, false, true, false }),
+        StringColumn.FromValues("origin", ["SEA", "LAX", "Seattle", "SEA", "ORD"]),
+        new Column<DateTime>("departure", new[] { 1, 2, 3, 4, 5 }.Select(d => new DateTime(2001, 1, d, 0, 0, 0, DateTimeKind.Utc)).ToArray()),
+        new Column<int>("extra", new[] { 0, 0, 0, 0, 0 }),
+    ]);
+
+    static CheckOutcome Outcome(ValidationReport report, string column, string checkStart) =>
+        report.Checks.Single(c => c.Column == column && c.Check.StartsWith(checkStart, StringComparison.Ordinal));
+
+    [Fact]
+    public void Row_checks_count_failures_and_keep_the_first_failing_rows_with_their_values()
+    {
+        var schema = Schema.Define()
+            .Column("delay", ColumnType.Float64, c => c.NotNull().Range(-1440, 2880))
+            .Column("origin", ColumnType.String, c => c.Matches("^[A-Z]{3}$"))
+            .Column("id", ColumnType.Int64, c => c.Unique())
+            .Build();
+        var report = Validator.Validate(Flights(), schema, "flights.csv");
+
+        Assert.False(report.Blessed);
+        var notNull = Outcome(report, "delay", "not null");
+        Assert.Equal(1, notNull.Failures);
+        Assert.Equal([new FailingRow(4, "NULL")], notNull.Examples);
+        var range = Outcome(report, "delay", "within");
+        Assert.Equal("within [-1440, 2880]", range.Check);
+        Assert.Equal([new FailingRow(2, "-3000"), new FailingRow(5, "9000")], range.Examples);
+        Assert.Equal([new FailingRow(3, "Seattle")], Outcome(report, "origin", "matches").Examples);
+        Assert.Equal([new FailingRow(4, "3")], Outcome(report, "id", "unique").Examples);
+        Assert.True(Outcome(report, "id", "type").Passed);
+    }
+
+    [Fact]
+    public void Warnings_are_reported_but_do_not_withhold_the_blessing()
+    {
+        var schema = Schema.Define().Column("delay", ColumnType.Float64, c => c.Range(-1440, 2880, Severity.Warning)).Build();
+        var report = Validator.Validate(Flights(), schema, "flights.csv");
+        Assert.True(report.Blessed);
+        Assert.Single(report.Failed);
+    }
+
+    [Fact]
+    public void Allowed_values_tolerate_a_declared_share_of_unseen_ones()
+    {
+        Schema Allow(double share) => Schema.Define().Column("origin", ColumnType.String, c => c.AllowedValues(["SEA", "LAX"], share)).Build();
+        // Two of five rows (Seattle, ORD) are unseen: 40%.
+        Assert.False(Validator.Validate(Flights(), Allow(0.3), "f").Blessed);
+        var tolerant = Validator.Validate(Flights(), Allow(0.4), "f");
+        Assert.True(tolerant.Blessed);
+        Assert.Equal("40.00% of rows hold unseen values", tolerant.Checks.Single(c => c.Check.StartsWith("one of", StringComparison.Ordinal)).Detail);
+    }
+
+    [Fact]
+    public void Distribution_and_freshness_checks_use_the_whole_column()
+    {
+        var schema = Schema.Define()
+            .Column("delay", ColumnType.Float64, c => c.Mean(1000, 2000).Quantile(0.5, 0, 10))
+            .Column("departure", ColumnType.Timestamp, c => c.FreshWithin(TimeSpan.FromDays(2)))
+            .Build();
+        var report = Validator.Validate(Flights(), schema, "f", validatedAt: new DateTime(2001, 1, 6, 0, 0, 0, DateTimeKind.Utc));
+        // Non-null delays: 5, -3000, 12, 9000 → mean 1504.25; median (nearest rank) 5.
+        Assert.Equal("mean 1504.25", Outcome(report, "delay", "mean").Detail);
+        Assert.True(Outcome(report, "delay", "mean").Passed);
+        Assert.Equal("p50 = 5", Outcome(report, "delay", "p50").Detail);
+        Assert.True(Outcome(report, "departure", "newest").Passed);
+        var stale = Validator.Validate(Flights(), schema, "f", validatedAt: new DateTime(2001, 2, 1, 0, 0, 0, DateTimeKind.Utc));
+        Assert.False(Outcome(stale, "departure", "newest").Passed);
+    }
+
+    [Fact]
+    public void Missing_columns_wrong_types_unknown_columns_and_row_counts_are_errors()
+    {
+        var schema = Schema.Define()
+            .Column("distance", ColumnType.Int64)
+            .Column("origin", ColumnType.Int64, c => c.Range(0, 1))
+            .Column("id", ColumnType.Int64)
+            .Column("delay", ColumnType.Float64)
+            .Column("departure", ColumnType.Timestamp)
+            .Rows(min: 10)
+            .Strict()
+            .Build();
+        var report = Validator.Validate(Flights(), schema, "f");
+        Assert.False(report.Blessed);
+        Assert.StartsWith("the data has no column 'distance'; it has id, delay", Outcome(report, "distance", "present").Detail);
+        Assert.Equal("holds String", Outcome(report, "origin", "type").Detail);
+        Assert.DoesNotContain(report.Checks, c => c.Column == "origin" && c.Check.StartsWith("within", StringComparison.Ordinal));
+        Assert.Equal("the schema is strict and does not name this column", Outcome(report, "extra", "declared").Detail);
+        Assert.Equal("5 rows", Outcome(report, "(table)", "rows").Detail);
+    }
+
+    [Fact]
+    public void A_clean_table_is_blessed()
+    {
+        var schema = Schema.Define()
+            .Column("id", ColumnType.Int64, c => c.NotNull())
+            .Column("origin", ColumnType.Categorical)
+            .Build();
+        var report = Validator.Validate(Flights(), schema, "f");
+        Assert.True(report.Blessed);
+        Assert.Empty(report.Failed);
+    }
+}
