@@ -14,8 +14,11 @@ public static class TableIO
     /// A comma-separated file with a header; column types are detected. A ragged row or an unterminated quote is an
     /// error naming the line, never a silently padded or re-split row (the delimiter is fixed, not sniffed).
     /// </summary>
-    public static Table ReadCsv(string path) =>
-        ReadFile(path, p => $"SELECT * FROM read_csv({p}, header = true, delim = ',', quote = '\"', strict_mode = true, ignore_errors = false)");
+    public static Table ReadCsv(string path)
+    {
+        var table = ReadFile(path, p => $"SELECT * FROM read_csv({p}, header = true, delim = ',', quote = '\"', strict_mode = true, ignore_errors = false)");
+        return table.RowCount > 0 ? table : throw new InvalidDataException($"{path}: the file has a header but no rows.");
+    }
 
     /// <summary>JSON: an array of objects, or newline-delimited objects.</summary>
     public static Table ReadJson(string path) => ReadFile(path, p => $"SELECT * FROM read_json_auto({p})");
@@ -48,8 +51,12 @@ public static class TableIO
     /// <summary>DuckDB's message without its list of possible fixes and parser settings.</summary>
     static string Essential(string message)
     {
-        var end = message.IndexOf("\nPossible fixes", StringComparison.Ordinal);
-        return (end < 0 ? message : message[..end]).Trim().ReplaceLineEndings("; ");
+        foreach (var marker in new[] { "\nPossible fixes", "\nPossible Solution", "\nThe search space used was" })
+        {
+            var end = message.IndexOf(marker, StringComparison.Ordinal);
+            if (end >= 0) message = message[..end];
+        }
+        return message.Trim().ReplaceLineEndings("; ");
     }
 
     static void Write(Table table, string path, string options)
