@@ -14,6 +14,9 @@ public abstract class ColumnCheck(Severity severity)
 
     internal abstract CheckOutcome Evaluate(Column column, DateTime validatedAt);
 
+    /// <summary>The check's name and settings in a schema file.</summary>
+    internal abstract (string Name, Dictionary<string, object?> Settings) ToFile();
+
     /// <summary>Counts the rows failing <paramref name="fails"/> and keeps the first few as examples.</summary>
     private protected CheckOutcome Rows(Column column, Func<int, bool> fails)
     {
@@ -46,6 +49,8 @@ sealed class NotNullCheck(Severity severity) : ColumnCheck(severity)
     public override string Description => "not null";
 
     internal override CheckOutcome Evaluate(Column column, DateTime validatedAt) => Rows(column, column.IsNull);
+
+    internal override (string, Dictionary<string, object?>) ToFile() => ("not_null", []);
 }
 
 sealed class RangeCheck(double? min, double? max, Severity severity) : ColumnCheck(severity)
@@ -58,6 +63,8 @@ sealed class RangeCheck(double? min, double? max, Severity severity) : ColumnChe
         var value = column.AsDouble(row);
         return double.IsNaN(value) || value < min || value > max;
     });
+
+    internal override (string, Dictionary<string, object?>) ToFile() => ("range", new() { ["min"] = min, ["max"] = max });
 }
 
 sealed class AllowedValuesCheck(IReadOnlySet<string> allowed, double maxUnseenShare, Severity severity) : ColumnCheck(severity)
@@ -75,6 +82,9 @@ sealed class AllowedValuesCheck(IReadOnlySet<string> allowed, double maxUnseenSh
     }
 
     static string Percent(double share) => (share * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";
+
+    internal override (string, Dictionary<string, object?>) ToFile() =>
+        ("allowed_values", new() { ["values"] = allowed.Order(StringComparer.Ordinal).ToArray(), ["max_unseen_share"] = maxUnseenShare });
 }
 
 sealed class RegexCheck(string pattern, Severity severity) : ColumnCheck(severity)
@@ -94,6 +104,8 @@ sealed class RegexCheck(string pattern, Severity severity) : ColumnCheck(severit
         }
         return Rows(column, row => !column.IsNull(row) && !_regex.IsMatch(Text(column, row)));
     }
+
+    internal override (string, Dictionary<string, object?>) ToFile() => ("matches", new() { ["pattern"] = pattern });
 }
 
 sealed class UniqueCheck(Severity severity) : ColumnCheck(severity)
@@ -105,6 +117,8 @@ sealed class UniqueCheck(Severity severity) : ColumnCheck(severity)
         var seen = new HashSet<string>(StringComparer.Ordinal);
         return Rows(column, row => !column.IsNull(row) && !seen.Add(Text(column, row)));
     }
+
+    internal override (string, Dictionary<string, object?>) ToFile() => ("unique", []);
 }
 
 sealed class FreshnessCheck(TimeSpan maxAge, DateTime? now, Severity severity) : ColumnCheck(severity)
@@ -123,6 +137,9 @@ sealed class FreshnessCheck(TimeSpan maxAge, DateTime? now, Severity severity) :
             ? "no timestamps"
             : $"newest {newest.Value.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}, {reference - newest.Value} before {reference.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}");
     }
+
+    internal override (string, Dictionary<string, object?>) ToFile() =>
+        ("fresh_within", new() { ["max_age"] = maxAge.ToString("c", CultureInfo.InvariantCulture), ["now"] = now?.ToString("O", CultureInfo.InvariantCulture) });
 }
 
 sealed class MeanCheck(double? min, double? max, Severity severity) : ColumnCheck(severity)
@@ -143,6 +160,8 @@ sealed class MeanCheck(double? min, double? max, Severity severity) : ColumnChec
         var passed = !double.IsNaN(mean) && !(mean < min) && !(mean > max);
         return Outcome(column, passed, passed ? 0 : 1, [], $"mean {Number(mean)}");
     }
+
+    internal override (string, Dictionary<string, object?>) ToFile() => ("mean", new() { ["min"] = min, ["max"] = max });
 }
 
 sealed class QuantileCheck(double quantile, double? min, double? max, Severity severity) : ColumnCheck(severity)
@@ -156,4 +175,6 @@ sealed class QuantileCheck(double quantile, double? min, double? max, Severity s
         var passed = !double.IsNaN(value) && !(value < min) && !(value > max);
         return Outcome(column, passed, passed ? 0 : 1, [], $"p{quantile * 100:0.#} = {Number(value)}");
     }
+
+    internal override (string, Dictionary<string, object?>) ToFile() => ("quantile", new() { ["q"] = quantile, ["min"] = min, ["max"] = max });
 }
