@@ -90,10 +90,31 @@ public sealed class SchemaValidation
         var report = Validator.Validate(Flights(), schema, "f");
         Assert.False(report.Blessed);
         Assert.StartsWith("the data has no column 'distance'; it has id, delay", Outcome(report, "distance", "present").Detail);
-        Assert.Equal("holds String", Outcome(report, "origin", "type").Detail);
+        Assert.Equal("holds String: 5 value(s) are not whole numbers", Outcome(report, "origin", "type").Detail);
         Assert.DoesNotContain(report.Checks, c => c.Column == "origin" && c.Check.StartsWith("within", StringComparison.Ordinal));
         Assert.Equal("the schema is strict and does not name this column", Outcome(report, "extra", "declared").Detail);
         Assert.Equal("5 rows", Outcome(report, "(table)", "rows").Detail);
+    }
+
+    [Fact]
+    public void A_value_of_the_wrong_type_in_a_csv_is_named_with_its_row()
+    {
+        var directory = Directory.CreateTempSubdirectory("wrong-type-").FullName;
+        try
+        {
+            var path = Path.Combine(directory, "flights.csv");
+            File.WriteAllLines(path, ["delay,origin", "5,SEA", "abc,LAX", "7,ORD", "1.5,SEA"]);
+            var table = TableIO.ReadCsv(path); // one bad value makes DuckDB read the column as text
+            var report = Validator.Validate(table, Schema.Define().Column("delay", ColumnType.Int64).Build(), path);
+            var type = report.Checks.Single(c => c.Check == "type Int64");
+            Assert.False(type.Passed);
+            Assert.Equal("holds String: 2 value(s) are not whole numbers", type.Detail);
+            Assert.Equal([new FailingRow(2, "abc"), new FailingRow(4, "1.5")], type.Examples);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]

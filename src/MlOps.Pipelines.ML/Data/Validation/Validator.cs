@@ -42,8 +42,9 @@ public static class Validator
             }
             var column = table[rules.Name];
             var typeFits = Fits(rules.Type, column.Type);
-            outcomes.Add(new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, typeFits, typeFits ? 0 : 1, [],
-                typeFits ? null : $"holds {column.Type}"));
+            outcomes.Add(typeFits
+                ? new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, true, 0, [], null)
+                : TypeMismatch(rules, column));
             if (!typeFits) continue; // value checks on the wrong type would only repeat the problem
             outcomes.AddRange(rules.Checks.Select(check => check.Evaluate(column, now)));
         }
@@ -51,6 +52,32 @@ public static class Validator
             foreach (var name in table.ColumnNames.Where(n => schema.Columns.All(c => c.Name != n)))
                 outcomes.Add(new CheckOutcome(name, "declared in the schema", Severity.Error, false, 1, [], "the schema is strict and does not name this column"));
         return new ValidationReport(source, table.RowCount, outcomes.All(o => o.Passed || o.Severity == Severity.Warning), outcomes);
+    }
+
+    /// <summary>
+    /// A wrong type. When numbers were expected and the reader found text (one bad value turns a CSV column into
+    /// text), the rows whose text is not a number are the failures, named with their values.
+    /// </summary>
+    static CheckOutcome TypeMismatch(ColumnRules rules, Column column)
+    {
+        var numeric = rules.Type is ColumnType.Int32 or ColumnType.Int64 or ColumnType.Float32 or ColumnType.Float64;
+        if (!numeric || column is not StringColumn text)
+            return new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, false, 1, [], $"holds {column.Type}");
+        var integer = rules.Type is ColumnType.Int32 or ColumnType.Int64;
+        long failures = 0;
+        var examples = new List<FailingRow>();
+        for (var row = 0; row < text.Length; row++)
+        {
+            var value = text[row];
+            if (value is null) continue;
+            var parses = integer
+                ? long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _)
+                : double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
+            if (parses) continue;
+            if (++failures <= CheckOutcome.ExampleCount) examples.Add(new FailingRow(row + 1, value));
+        }
+        return new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, false, Math.Max(1, failures), examples,
+            $"holds {column.Type}: {failures} value(s) are not {(integer ? "whole numbers" : "numbers")}");
     }
 
     /// <summary>Exact types, plus the widenings readers produce for the same data (ints for a float column, text for categories).</summary>
