@@ -118,6 +118,23 @@ public sealed class SchemaValidation
     }
 
     [Fact]
+    public void Quarantine_splits_off_the_rows_that_failed_an_error_check()
+    {
+        var schema = Schema.Define()
+            .Column("delay", ColumnType.Float64, c => c.NotNull().Range(-1440, 2880))
+            .Column("origin", ColumnType.String, c => c.Matches("^[A-Z]{3}$"))
+            .Column("id", ColumnType.Int64, c => c.Unique(Severity.Warning))
+            .Build();
+        var table = Flights();
+        var (clean, quarantined) = Validator.Quarantine(table, Validator.Validate(table, schema, "f"));
+        Assert.Equal([1L], clean.Get<long>("id").Values.ToArray());
+        Assert.Equal([2L, 3, 3, 5], quarantined.Get<long>("id").Values.ToArray());
+        Assert.Equal(["LAX", "Seattle", "SEA", "ORD"], Enumerable.Range(0, 4).Select(i => quarantined.GetString("origin")[i]));
+        Assert.True(quarantined["delay"].IsNull(2));
+        Assert.True(Validator.Validate(clean, schema, "clean").Blessed);
+    }
+
+    [Fact]
     public void A_clean_table_is_blessed()
     {
         var schema = Schema.Define()

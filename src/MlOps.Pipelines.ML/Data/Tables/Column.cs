@@ -56,6 +56,18 @@ public abstract class Column
     /// <summary>Rows [start, start + length) without copying.</summary>
     public abstract Column Slice(int start, int length);
 
+    /// <summary>The values at these rows, in this order (a copy).</summary>
+    public abstract Column Take(IReadOnlyList<int> rows);
+
+    private protected ReadOnlyMemory<bool> TakeNulls(IReadOnlyList<int> rows)
+    {
+        if (Nulls.IsEmpty) return Nulls;
+        var source = Nulls.Span;
+        var taken = new bool[rows.Count];
+        for (var i = 0; i < taken.Length; i++) taken[i] = source[rows[i]];
+        return taken;
+    }
+
     /// <summary>The same values under another name.</summary>
     public abstract Column Rename(string name);
 
@@ -79,6 +91,14 @@ public sealed class Column<T> : Column where T : struct
     public override Column Slice(int start, int length) => new Column<T>(Name, Values.Slice(start, length), SliceNulls(start, length));
 
     public override Column Rename(string name) => new Column<T>(name, Values, Nulls);
+
+    public override Column Take(IReadOnlyList<int> rows)
+    {
+        var source = Values.Span;
+        var taken = new T[rows.Count];
+        for (var i = 0; i < taken.Length; i++) taken[i] = source[rows[i]];
+        return new Column<T>(Name, taken, TakeNulls(rows));
+    }
 
     public override double AsDouble(int row)
     {
@@ -156,6 +176,14 @@ public sealed class StringColumn : Column
     public override Column Slice(int start, int length) => new StringColumn(Name, Dictionary, Codes.Slice(start, length), Type == ColumnType.Categorical);
 
     public override Column Rename(string name) => new StringColumn(name, Dictionary, Codes, Type == ColumnType.Categorical);
+
+    public override Column Take(IReadOnlyList<int> rows)
+    {
+        var source = Codes.Span;
+        var taken = new int[rows.Count];
+        for (var i = 0; i < taken.Length; i++) taken[i] = source[rows[i]];
+        return new StringColumn(Name, Dictionary, taken, Type == ColumnType.Categorical);
+    }
 
     public override double AsDouble(int row) => double.NaN;
 

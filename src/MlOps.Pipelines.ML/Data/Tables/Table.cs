@@ -57,6 +57,9 @@ public sealed class Table
         return new([.. Columns.Select(c => c.Slice(start, length))]);
     }
 
+    /// <summary>The rows at these positions, in this order (a copy).</summary>
+    public Table Take(IReadOnlyList<int> rows) => new([.. Columns.Select(c => c.Take(rows))]);
+
     /// <summary>
     /// The numeric columns as a dense row-major float matrix (what trainers take): missing values become NaN,
     /// booleans 0/1, timestamps seconds since 1970. Text columns are refused: encode them first.

@@ -20,14 +20,15 @@ public abstract class ColumnCheck(Severity severity)
     /// <summary>Counts the rows failing <paramref name="fails"/> and keeps the first few as examples.</summary>
     private protected CheckOutcome Rows(Column column, Func<int, bool> fails)
     {
-        long failures = 0;
+        var failing = new List<int>();
         var examples = new List<FailingRow>();
         for (var row = 0; row < column.Length; row++)
         {
             if (!fails(row)) continue;
-            if (++failures <= CheckOutcome.ExampleCount) examples.Add(new FailingRow(row + 1, Text(column, row)));
+            failing.Add(row);
+            if (failing.Count <= CheckOutcome.ExampleCount) examples.Add(new FailingRow(row + 1, Text(column, row)));
         }
-        return Outcome(column, failures == 0, failures, examples, null);
+        return Outcome(column, failing.Count == 0, failing.Count, examples, null) with { FailingRows = failing };
     }
 
     private protected CheckOutcome Outcome(Column column, bool passed, long failures, IReadOnlyList<FailingRow> examples, string? detail) =>

@@ -9,6 +9,10 @@ public sealed record FailingRow(long Row, string Value);
 public sealed record CheckOutcome(string Column, string Check, Severity Severity, bool Passed, long Failures, IReadOnlyList<FailingRow> Examples, string? Detail)
 {
     internal const int ExampleCount = 3;
+
+    /// <summary>Every failing row (0-based) of a row-level check; null for checks about the whole column or table.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<int>? FailingRows { get; init; }
 }
 
 /// <summary>
@@ -64,7 +68,7 @@ public static class Validator
         if (!numeric || column is not StringColumn text)
             return new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, false, 1, [], $"holds {column.Type}");
         var integer = rules.Type is ColumnType.Int32 or ColumnType.Int64;
-        long failures = 0;
+        var failing = new List<int>();
         var examples = new List<FailingRow>();
         for (var row = 0; row < text.Length; row++)
         {
@@ -74,10 +78,25 @@ public static class Validator
                 ? long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _)
                 : double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
             if (parses) continue;
-            if (++failures <= CheckOutcome.ExampleCount) examples.Add(new FailingRow(row + 1, value));
+            failing.Add(row);
+            if (failing.Count <= CheckOutcome.ExampleCount) examples.Add(new FailingRow(row + 1, value));
         }
-        return new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, false, Math.Max(1, failures), examples,
-            $"holds {column.Type}: {failures} value(s) are not {(integer ? "whole numbers" : "numbers")}");
+        return new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, false, Math.Max(1, failing.Count), examples,
+            $"holds {column.Type}: {failing.Count} value(s) are not {(integer ? "whole numbers" : "numbers")}") { FailingRows = failing };
+    }
+
+    /// <summary>
+    /// Splits <paramref name="table"/> into the rows no failed error check names and the rows some does (the
+    /// quarantine), keeping row order. Failures about a whole column or the table cannot be quarantined.
+    /// </summary>
+    public static (Table Clean, Table Quarantined) Quarantine(Table table, ValidationReport report)
+    {
+        var bad = new bool[table.RowCount];
+        foreach (var outcome in report.Checks.Where(c => !c.Passed && c.Severity == Severity.Error))
+            foreach (var row in outcome.FailingRows ?? []) bad[row] = true;
+        var clean = Enumerable.Range(0, table.RowCount).Where(r => !bad[r]).ToArray();
+        var quarantined = Enumerable.Range(0, table.RowCount).Where(r => bad[r]).ToArray();
+        return (table.Take(clean), table.Take(quarantined));
     }
 
     /// <summary>Exact types, plus the widenings readers produce for the same data (ints for a float column, text for categories).</summary>
