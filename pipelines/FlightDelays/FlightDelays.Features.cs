@@ -9,12 +9,9 @@ public sealed partial class FlightDelays
     {
         if (TestFraction is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(TestFraction), TestFraction, "TestFraction must be between 0 and 1 (exclusive).");
-        var validated = context.Load(Validation);
-        var flights = Flights.Read(context.Input(InputFile), Display(InputFile));
-        if (flights.Sha256 != validated.Sha256)
-            throw new InvalidDataException($"{Display(InputFile)} changed after Validate checked it; run Validate again.");
-        // Order by departure, then by line, so equal times keep file order and the split is deterministic.
-        var order = Enumerable.Range(0, flights.Count).OrderBy(i => flights.Departure[i]).ThenBy(i => flights.Line[i]).ToArray();
+        var flights = Flights.From(context.Load(CleanFlights));
+        // Order by departure, then by row, so equal times keep file order and the split is deterministic.
+        var order = Enumerable.Range(0, flights.Count).OrderBy(i => flights.Departure[i]).ThenBy(i => i).ToArray();
         var testRows = (int)Math.Round(flights.Count * TestFraction);
         if (testRows < 1 || testRows >= flights.Count)
             throw new InvalidDataException($"{Display(InputFile)}: {flights.Count} flights are too few to hold out {TestFraction:P0} for evaluation.");

@@ -1,12 +1,11 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using MlOps.Pipelines;
-using MlOps.Pipelines.ML.Data.DuckDb;
 
 namespace MlOps.Pipelines.Examples;
 
-// FetchFullData: the 3M flights behind the committed sample, from the npm package vega-datasets, converted once
-// to the CSV layout of the sample so the same targets read it.
+// FetchFullData: the 3M flights behind the committed sample, from the npm package vega-datasets, extracted once
+// into .nuke/data/ (never committed); Validate reads Parquet as well as CSV.
 public sealed partial class FlightDelays
 {
     const string DatasetsPackage = "vega-datasets@3.2.1";
@@ -24,22 +23,9 @@ public sealed partial class FlightDelays
             context.Info($"npm pack {DatasetsPackage} (about 20 MB)");
             await context.RunAsync("npm", ["pack", "--silent", DatasetsPackage], scratch.FullName);
             var tarball = Directory.GetFiles(scratch.FullName, "*.tgz").Single();
-            var parquet = Path.Combine(scratch.FullName, "flights-3m.parquet");
-            ExtractEntry(tarball, "package/data/flights-3m.parquet", parquet);
-
             Directory.CreateDirectory(FullDataFile.Parent!);
             var partial = FullDataFile + ".partial";
-            using (var duckDb = DuckDbConnection.OpenInMemory())
-            {
-                var rows = duckDb.ScalarInt64($"""
-                    COPY (
-                        SELECT strftime(date, '%Y-%m-%d %H:%M') AS date, delay, distance, origin, destination
-                        FROM read_parquet({DuckDbConnection.Literal(parquet)}, file_row_number = true)
-                        ORDER BY file_row_number
-                    ) TO {DuckDbConnection.Literal(partial)} (HEADER, DELIMITER ',')
-                    """);
-                context.Info($"{rows:N0} flights converted");
-            }
+            ExtractEntry(tarball, "package/data/flights-3m.parquet", partial);
             File.Move(partial, FullDataFile, overwrite: true);
             context.Info($"written {Display(FullDataFile)}");
         }

@@ -1,57 +1,65 @@
 using System.Text.Json;
 using MlOps.Pipelines;
+using MlOps.Pipelines.ML.Data.Tables;
+using MlOps.Pipelines.ML.Data.Validation;
 
 namespace MlOps.Pipelines.Examples;
 
-// Validate: the flights file must parse, and every value must be plausible. A failing report is kept next to
-// the artefacts as validation.failed.json for inspection; only a passing one becomes the artefact.
+// Validate: the flights file against the declared schema. A blessed report and the clean table are the
+// artefacts; a failing report is kept as validation.failed.json for inspection. With --quarantine, failing
+// rows go to quarantine.csv and the rest continue when they pass.
 public sealed partial class FlightDelays
 {
-    sealed record CheckResult(string Check, bool Passed, int Failures, IReadOnlyList<string> Examples);
-
-    sealed record ValidationReport(string File, string Sha256, int Rows, string FirstDeparture, string LastDeparture,
-        double DelayedShare, bool Blessed, IReadOnlyList<CheckResult> Checks);
+    /// <summary>What a flights file must look like.</summary>
+    static readonly Schema FlightSchema = Schema.Define()
+        .Column("date", ColumnType.Timestamp, c => c.NotNull())
+        .Column("delay", ColumnType.Int64, c => c.NotNull().Range(-1440, 2880).Mean(-30, 120, Severity.Warning))
+        .Column("distance", ColumnType.Int64, c => c.NotNull().Range(1, 10000))
+        .Column("origin", ColumnType.String, c => c.NotNull().Matches("^[A-Z]{3}$"))
+        .Column("destination", ColumnType.String, c => c.NotNull().Matches("^[A-Z]{3}$"))
+        .Rows(min: 100)
+        .Strict()
+        .Build();
 
     void ValidateData(TargetContext context)
     {
         var display = Display(InputFile);
-        var flights = Flights.Read(context.Input(InputFile), display);
-        var checks = new[]
-        {
-            Check(flights, "delay within [-1440, 2880] minutes", i => flights.Delay[i] is >= -1440 and <= 2880, i => $"delay = {flights.Delay[i]}"),
-            Check(flights, "distance within [1, 10000] miles", i => flights.Distance[i] is >= 1 and <= 10000, i => $"distance = {flights.Distance[i]}"),
-            Check(flights, "origin is a 3-letter airport code", i => IsAirportCode(flights.Origin[i]), i => $"origin = '{flights.Origin[i]}'"),
-            Check(flights, "destination is a 3-letter airport code", i => IsAirportCode(flights.Destination[i]), i => $"destination = '{flights.Destination[i]}'"),
-        };
-        var report = new ValidationReport(display, flights.Sha256, flights.Count,
-            flights.Departure.Min().ToString("yyyy-MM-dd HH:mm"), flights.Departure.Max().ToString("yyyy-MM-dd HH:mm"),
-            Math.Round(flights.Delay.Count(d => d > DelayThreshold) / (double)flights.Count, 6),
-            checks.All(c => c.Passed), checks);
+        var path = context.Input(InputFile);
+        var table = ((string)path).EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? TableIO.ReadParquet(path) : TableIO.ReadCsv(path);
+        var report = Validator.Validate(table, FlightSchema, display);
+        Print(context, report);
 
-        context.Info($"{display}: {report.Rows:N0} flights, {report.FirstDeparture} to {report.LastDeparture}, {report.DelayedShare:P1} delayed > {DelayThreshold} min");
-        foreach (var check in checks)
-            context.Info($"  {(check.Passed ? "pass" : "FAIL")}  {check.Check}{(check.Passed ? "" : $": {check.Failures:N0} rows, e.g. {string.Join("; ", check.Examples)}")}");
+        if (!report.Blessed && Quarantine)
+        {
+            var (clean, quarantined) = Validator.Quarantine(table, report);
+            var file = ArtifactsDirectory / "quarantine.csv";
+            TableIO.WriteCsv(quarantined, file);
+            context.Warn($"{quarantined.RowCount:N0} failing rows moved to {Display(file)}; validating the other {clean.RowCount:N0}");
+            table = clean;
+            report = Validator.Validate(table, FlightSchema, display);
+            Print(context, report);
+        }
+
         if (!report.Blessed)
         {
             var failed = ArtifactsDirectory / "validation.failed.json";
             Directory.CreateDirectory(ArtifactsDirectory);
             File.WriteAllText(failed, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-            throw new InvalidDataException($"{display}: {checks.Count(c => !c.Passed)} check(s) failed; see {Display(failed)}.");
+            throw new InvalidDataException($"{display}: {report.Failed.Count(c => c.Severity == Severity.Error)} check(s) failed; see {Display(failed)}.");
         }
         context.Save(Validation, report);
+        context.Save(CleanFlights, table);
     }
 
-    static CheckResult Check(Flights flights, string name, Func<int, bool> holds, Func<int, string> describe)
+    static void Print(TargetContext context, ValidationReport report)
     {
-        var failures = 0;
-        var examples = new List<string>();
-        for (var i = 0; i < flights.Count; i++)
+        context.Info($"{report.Source}: {report.Rows:N0} flights, {report.Checks.Count} checks, {(report.Blessed ? "blessed" : "not blessed")}");
+        foreach (var check in report.Checks)
         {
-            if (holds(i)) continue;
-            if (++failures <= 3) examples.Add($"line {flights.Line[i]}: {describe(i)}");
+            var verdict = check.Passed ? "pass" : check.Severity == Severity.Warning ? "WARN" : "FAIL";
+            var detail = check.Passed ? "" : $" — {check.Detail ?? $"{check.Failures:N0} row(s)"}" +
+                (check.Examples.Count > 0 ? "; e.g. " + string.Join("; ", check.Examples.Select(e => $"row {e.Row}: {e.Value}")) : "");
+            context.Info($"  {verdict}  {check.Column}: {check.Check}{detail}");
         }
-        return new CheckResult(name, failures == 0, failures, examples);
     }
-
-    static bool IsAirportCode(string code) => code.Length == 3 && code.All(char.IsAsciiLetterUpper);
 }

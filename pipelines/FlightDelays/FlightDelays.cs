@@ -1,4 +1,6 @@
 using MlOps.Pipelines;
+using MlOps.Pipelines.ML.Data.Tables;
+using MlOps.Pipelines.ML.Data.Validation;
 
 namespace MlOps.Pipelines.Examples;
 
@@ -9,11 +11,14 @@ namespace MlOps.Pipelines.Examples;
 /// </summary>
 public sealed partial class FlightDelays : MlPipeline
 {
-    [Parameter("Flights file: CSV with date, delay, distance, origin, destination")]
+    [Parameter("Flights file (CSV or Parquet) with date, delay, distance, origin, destination")]
     readonly AbsolutePath? Data;
 
     [Parameter("Fetch the full 3M-row file from the npm package vega-datasets and use it instead of --data")]
     readonly bool FullData;
+
+    [Parameter("Move rows that fail validation to artifacts/FlightDelays/quarantine.csv and go on with the rest")]
+    readonly bool Quarantine;
 
     [Parameter("Minutes late above which a flight counts as delayed")]
     readonly int DelayThreshold = 15;
@@ -34,6 +39,7 @@ public sealed partial class FlightDelays : MlPipeline
     readonly double MinAuc = 0.6;
 
     readonly Artifact<ValidationReport> Validation = Artifact.Json<ValidationReport>("validation");
+    readonly Artifact<Table> CleanFlights = Artifact.Create<Table>("flights", "flights.table", TableFormat.Write, TableFormat.Read);
     readonly Artifact<FlightFeatures> Transform = Artifact.Json<FlightFeatures>("transform");
     readonly Artifact<FeatureMatrix> TrainFeatures = FeatureMatrix.Artifact("train-features");
     readonly Artifact<FeatureMatrix> TestFeatures = FeatureMatrix.Artifact("test-features");
@@ -41,20 +47,20 @@ public sealed partial class FlightDelays : MlPipeline
     readonly Artifact<EvaluationReport> Evaluation = Artifact.Json<EvaluationReport>("evaluation");
 
     public Target FetchFullData => _ => _
-        .Description("Fetch flights-3m.parquet from npm (vega-datasets 3.2.1) and convert it to CSV")
+        .Description("Fetch flights-3m.parquet from npm (vega-datasets 3.2.1)")
         .OnlyWhen(() => FullData)
         .Executes(FetchFullDataFile);
 
     public Target Validate => _ => _
-        .Description("Check the flights file: columns, types, ranges; write the validation report")
+        .Description("Check the flights file against the declared schema; save the report and the clean table")
         .DependsOn(FetchFullData)
         .Requires(() => Data)
-        .Produces(Validation)
+        .Produces(Validation, CleanFlights)
         .Executes(ValidateData);
 
     public Target Features => _ => _
         .Description("Split by time; fit encodings on the training part; write the feature matrices")
-        .Consumes(Validation)
+        .Consumes(CleanFlights)
         .Produces(Transform, TrainFeatures, TestFeatures)
         .Executes(ComputeFeatures);
 
@@ -79,7 +85,7 @@ public sealed partial class FlightDelays : MlPipeline
     /// <summary>The flights file this run reads.</summary>
     AbsolutePath InputFile => FullData ? FullDataFile : Data!;
 
-    AbsolutePath FullDataFile => RootDirectory / ".nuke" / "data" / "flights-3m.csv";
+    AbsolutePath FullDataFile => RootDirectory / ".nuke" / "data" / "flights-3m.parquet";
 
     string Display(AbsolutePath path) =>
         ((string)path).StartsWith(RootDirectory + "/", StringComparison.Ordinal) ? path.RelativeTo(RootDirectory) : path;

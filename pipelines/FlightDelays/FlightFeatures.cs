@@ -32,7 +32,7 @@ sealed record FlightFeatures(
         var mean = logDistance.Average();
         var std = Math.Sqrt(logDistance.Sum(x => (x - mean) * (x - mean)) / logDistance.Length);
 
-        IReadOnlyDictionary<string, double> Rates(List<string> airports) => rows
+        IReadOnlyDictionary<string, double> Rates(string[] airports) => rows
             .GroupBy(i => airports[i], StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (g.Count(i => delayed(i)) + Smoothing * share) / (g.Count() + Smoothing), StringComparer.Ordinal);

@@ -87,28 +87,35 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     }
 
     [Fact]
-    public void Validation_fails_on_a_copy_of_the_data_with_a_value_of_the_wrong_type()
+    public void Validation_fails_on_a_copy_of_the_data_with_a_value_of_the_wrong_type_naming_its_row()
     {
         var faulty = WriteFaultyCopy("faulty-type.csv", (Line: 101, Column: "delay", Value: "abc"));
 
         var run = _copy.Build("Validate", "--data", faulty);
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains($"error: Validate failed: {Path.GetFileName(faulty)}, line 101, column 'delay': 'abc' is not a whole number.", run.Out);
+        Assert.Contains("FAIL  delay: type Int64 — holds String: 1 value(s) are not whole numbers; e.g. row 100: abc", run.Out);
+        Assert.Contains("error: Validate failed: faulty-type.csv: 1 check(s) failed; see artifacts/FlightDelays/validation.failed.json.", run.Out);
         Assert.DoesNotContain("   at ", run.All);
     }
 
     [Fact]
-    public void Validation_reports_implausible_values_with_their_lines()
+    public void Validation_reports_implausible_values_with_their_rows_and_can_quarantine_them()
     {
         WriteFaultyCopy("faulty-values.csv", (Line: 50, Column: "distance", Value: "-5"), (Line: 60, Column: "origin", Value: "Seattle"));
 
         var run = _copy.Build("Validate", "--data", "faulty-values.csv");
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("FAIL  distance within [1, 10000] miles: 1 rows, e.g. line 50: distance = -5", run.Out);
-        Assert.Contains("FAIL  origin is a 3-letter airport code: 1 rows, e.g. line 60: origin = 'Seattle'", run.Out);
+        // Data rows are counted from 1 after the header: file line 50 is row 49.
+        Assert.Contains("FAIL  distance: within [1, 10000] — 1 row(s); e.g. row 49: -5", run.Out);
+        Assert.Contains("FAIL  origin: matches /^[A-Z]{3}$/ — 1 row(s); e.g. row 59: Seattle", run.Out);
         Assert.Contains("faulty-values.csv: 2 check(s) failed; see artifacts/FlightDelays/validation.failed.json.", run.Out);
         using var report = JsonDocument.Parse(File.ReadAllText(_copy.PathOf("artifacts/FlightDelays/validation.failed.json")));
         Assert.False(report.RootElement.GetProperty("blessed").GetBoolean());
+
+        var quarantined = _copy.Build("Validate", "--data", "faulty-values.csv", "--quarantine");
+        Assert.True(quarantined.ExitCode == 0, quarantined.ToString());
+        Assert.Contains("warning: 2 failing rows moved to artifacts/FlightDelays/quarantine.csv; validating the other 199,998", quarantined.Out);
+        Assert.Equal(3, File.ReadAllLines(_copy.PathOf("artifacts/FlightDelays/quarantine.csv")).Length);
     }
 
     [Fact]
