@@ -10,6 +10,9 @@ namespace MlOps.Pipelines.Examples;
 // rows go to quarantine.csv and the rest continue when they pass.
 public sealed partial class FlightDelays
 {
+    /// <summary>Which data this run validated: the file, its SHA-256 and how many rows passed.</summary>
+    sealed record Dataset(string File, string Sha256, int Rows, int Quarantined);
+
     /// <summary>What a flights file must look like.</summary>
     static readonly Schema FlightSchema = Schema.Define()
         .Column("date", ColumnType.Timestamp, c => c.NotNull())
@@ -29,6 +32,7 @@ public sealed partial class FlightDelays
         var report = Validator.Validate(table, FlightSchema, display);
         Print(context, report);
 
+        var quarantinedRows = 0;
         if (!report.Blessed && Quarantine)
         {
             var (clean, quarantined) = Validator.Quarantine(table, report);
@@ -36,6 +40,7 @@ public sealed partial class FlightDelays
             TableIO.WriteCsv(quarantined, file);
             context.Warn($"{quarantined.RowCount:N0} failing rows moved to {Display(file)}; validating the other {clean.RowCount:N0}");
             table = clean;
+            quarantinedRows = quarantined.RowCount;
             report = Validator.Validate(table, FlightSchema, display);
             Print(context, report);
         }
@@ -49,6 +54,9 @@ public sealed partial class FlightDelays
         }
         context.Save(Validation, report);
         context.Save(CleanFlights, table);
+        // The training reference that drift checks compare new data with.
+        context.Save(Profile, DataProfile.Of(table));
+        context.Save(DatasetIdentity, new Dataset(display, Sha256(path), table.RowCount, quarantinedRows));
     }
 
     static void Print(TargetContext context, ValidationReport report)

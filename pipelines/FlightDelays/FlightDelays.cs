@@ -40,6 +40,8 @@ public sealed partial class FlightDelays : MlPipeline
 
     readonly Artifact<ValidationReport> Validation = Artifact.Json<ValidationReport>("validation");
     readonly Artifact<Table> CleanFlights = Artifact.Create<Table>("flights", "flights.table", TableFormat.Write, TableFormat.Read);
+    readonly Artifact<DataProfile> Profile = Artifact.Json<DataProfile>("profile");
+    readonly Artifact<Dataset> DatasetIdentity = Artifact.Json<Dataset>("dataset");
     readonly Artifact<FlightFeatures> Transform = Artifact.Json<FlightFeatures>("transform");
     readonly Artifact<FeatureMatrix> TrainFeatures = FeatureMatrix.Artifact("train-features");
     readonly Artifact<FeatureMatrix> TestFeatures = FeatureMatrix.Artifact("test-features");
@@ -55,7 +57,7 @@ public sealed partial class FlightDelays : MlPipeline
         .Description("Check the flights file against the declared schema; save the report and the clean table")
         .DependsOn(FetchFullData)
         .Requires(() => Data)
-        .Produces(Validation, CleanFlights)
+        .Produces(Validation, CleanFlights, Profile, DatasetIdentity)
         .Executes(ValidateData);
 
     public Target Features => _ => _

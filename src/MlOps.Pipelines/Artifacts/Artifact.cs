@@ -41,7 +41,7 @@ public abstract class Artifact
 
     public override string ToString() => Name;
 
-    /// <summary>A value stored as indented JSON (System.Text.Json, snake_case names).</summary>
+    /// <summary>A value stored as indented JSON (System.Text.Json, snake_case names, enums by name).</summary>
     public static Artifact<T> Json<T>(string name) => Create<T>(name, name + ".json",
         (value, stream) => JsonSerializer.Serialize(stream, value, JsonOptions),
         stream => JsonSerializer.Deserialize<T>(stream, JsonOptions) ?? throw new InvalidDataException($"Artifact '{name}' holds JSON null."));
@@ -66,6 +66,7 @@ public abstract class Artifact
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
 }
 
