@@ -37,6 +37,7 @@ try
     results["restore_100mib_seconds"] = Median(restores.Skip(1));
     File.Delete(big);
     TableBenchmarks.Run(scratch, results);
+    TableBenchmarks.Validation(results);
     Console.WriteLine(JsonSerializer.Serialize(results));
 }
 finally

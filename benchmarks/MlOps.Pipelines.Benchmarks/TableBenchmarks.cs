@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MlOps.Pipelines.ML.Data.DuckDb;
 using MlOps.Pipelines.ML.Data.Tables;
+using MlOps.Pipelines.ML.Data.Validation;
 
 /// <summary>Tables of 1M rows × 24 columns: the cache's binary format, and Parquet/CSV reads against DuckDB alone.</summary>
 static class TableBenchmarks
@@ -48,6 +49,44 @@ static class TableBenchmarks
                 duckDb.Execute($"CREATE TABLE t AS SELECT * FROM {reader}({DuckDbConnection.Literal(path)})");
             });
         }
+    }
+
+    /// <summary>About 50 checks over the generated table, and the same checks as one DuckDB SQL query.</summary>
+    public static void Validation(Dictionary<string, double> results)
+    {
+        var table = Generate(1_000_000);
+        var builder = Schema.Define().Rows(min: 1000).Column("id", ColumnType.Int64, c => c.NotNull().Unique());
+        var sql = new List<string> { "count(*) FILTER (WHERE id IS NULL)", "count(*) - count(DISTINCT id)" };
+        for (var c = 0; c < 20; c++)
+        {
+            var name = $"x{c:00}";
+            var max = c + 1;
+            builder.Column(name, ColumnType.Float64, r => r.NotNull().Range(0, max));
+            sql.Add($"count(*) FILTER (WHERE {name} IS NULL)");
+            sql.Add($"count(*) FILTER (WHERE {name} < 0 OR {name} > {max})");
+        }
+        foreach (var name in new[] { "origin", "carrier", "route" })
+        {
+            builder.Column(name, ColumnType.String, r => r.NotNull().Matches("^[a-z]+-[0-9]+$"));
+            sql.Add($"count(*) FILTER (WHERE {name} IS NULL)");
+            sql.Add($"count(*) FILTER (WHERE NOT regexp_full_match({name}, '[a-z]+-[0-9]+'))");
+        }
+        var schema = builder.Build();
+        sql.Add("count(*)");
+        var checks = schema.Columns.Sum(c => c.Checks.Count + 1) + 1; // + a type check per column, + the row count
+        results["validation_checks"] = checks;
+        results["validate_1m_rows_seconds"] = Median(3, () =>
+        {
+            if (!Validator.Validate(table, schema, "generated").Blessed) throw new InvalidOperationException("the generated table must pass");
+        });
+
+        var parquet = Path.Combine(Path.GetTempPath(), $"validation-{Environment.ProcessId}.parquet");
+        TableIO.WriteParquet(table, parquet);
+        using var duckDb = DuckDbConnection.OpenInMemory();
+        duckDb.Execute($"CREATE TABLE t AS SELECT * FROM read_parquet({DuckDbConnection.Literal(parquet)})");
+        File.Delete(parquet);
+        var query = $"SELECT {string.Join(", ", sql)} FROM t";
+        results["validate_1m_rows_duckdb_sql_seconds"] = Median(3, () => duckDb.Execute(query));
     }
 
     static double Median(int runs, Action action)

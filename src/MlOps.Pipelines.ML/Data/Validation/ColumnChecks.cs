@@ -49,7 +49,8 @@ sealed class NotNullCheck(Severity severity) : ColumnCheck(severity)
 {
     public override string Description => "not null";
 
-    internal override CheckOutcome Evaluate(Column column, DateTime validatedAt) => Rows(column, column.IsNull);
+    internal override CheckOutcome Evaluate(Column column, DateTime validatedAt) =>
+        column.Nulls.IsEmpty ? Outcome(column, true, 0, [], null) with { FailingRows = [] } : Rows(column, column.IsNull);
 
     internal override (string, Dictionary<string, object?>) ToFile() => ("not_null", []);
 }
@@ -58,12 +59,26 @@ sealed class RangeCheck(double? min, double? max, Severity severity) : ColumnChe
 {
     public override string Description => $"within [{Number(min)}, {Number(max)}]";
 
-    internal override CheckOutcome Evaluate(Column column, DateTime validatedAt) => Rows(column, row =>
+    internal override CheckOutcome Evaluate(Column column, DateTime validatedAt)
     {
-        if (column.IsNull(row)) return false;
-        var value = column.AsDouble(row);
-        return double.IsNaN(value) || value < min || value > max;
-    });
+        // The common case, a double column, as a plain loop over the span; rows are only visited again if some fail.
+        if (column is Column<double> doubles)
+        {
+            var values = doubles.Values.Span;
+            var nulls = doubles.Nulls.Span;
+            var (low, high) = (min ?? double.NegativeInfinity, max ?? double.PositiveInfinity);
+            var anyFails = false;
+            for (var i = 0; i < values.Length && !anyFails; i++)
+                anyFails = !(values[i] >= low && values[i] <= high) && (nulls.IsEmpty || !nulls[i]);
+            if (!anyFails) return Outcome(column, true, 0, [], null) with { FailingRows = [] };
+        }
+        return Rows(column, row =>
+        {
+            if (column.IsNull(row)) return false;
+            var value = column.AsDouble(row);
+            return double.IsNaN(value) || value < min || value > max;
+        });
+    }
 
     internal override (string, Dictionary<string, object?>) ToFile() => ("range", new() { ["min"] = min, ["max"] = max });
 }
@@ -115,8 +130,40 @@ sealed class UniqueCheck(Severity severity) : ColumnCheck(severity)
 
     internal override CheckOutcome Evaluate(Column column, DateTime validatedAt)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        return Rows(column, row => !column.IsNull(row) && !seen.Add(Text(column, row)));
+        // Typed sets: formatting a million numbers as text would cost more than the check.
+        switch (column)
+        {
+            case Column<long> longs:
+            {
+                var seen = new HashSet<long>(longs.Length);
+                var values = longs.Values;
+                return Rows(column, row => !column.IsNull(row) && !seen.Add(values.Span[row]));
+            }
+            case Column<int> ints:
+            {
+                var seen = new HashSet<int>(ints.Length);
+                var values = ints.Values;
+                return Rows(column, row => !column.IsNull(row) && !seen.Add(values.Span[row]));
+            }
+            case StringColumn text:
+            {
+                var seen = new bool[text.Dictionary.Count];
+                var codes = text.Codes;
+                return Rows(column, row =>
+                {
+                    var code = codes.Span[row];
+                    if (code < 0) return false;
+                    if (seen[code]) return true;
+                    seen[code] = true;
+                    return false;
+                });
+            }
+            default:
+            {
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                return Rows(column, row => !column.IsNull(row) && !seen.Add(Text(column, row)));
+            }
+        }
     }
 
     internal override (string, Dictionary<string, object?>) ToFile() => ("unique", []);

@@ -37,25 +37,23 @@ public static class Validator
             outcomes.Add(new CheckOutcome("(table)", $"rows within [{schema.MinRows?.ToString() ?? "…"}, {schema.MaxRows?.ToString() ?? "…"}]",
                 Severity.Error, passed, passed ? 0 : 1, [], $"{table.RowCount} rows"));
         }
-        foreach (var rules in schema.Columns)
-        {
-            if (!table.Contains(rules.Name))
-            {
-                outcomes.Add(new CheckOutcome(rules.Name, "present", Severity.Error, false, 1, [], $"the data has no column '{rules.Name}'; it has {string.Join(", ", table.ColumnNames)}"));
-                continue;
-            }
-            var column = table[rules.Name];
-            var typeFits = Fits(rules.Type, column.Type);
-            outcomes.Add(typeFits
-                ? new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, true, 0, [], null)
-                : TypeMismatch(rules, column));
-            if (!typeFits) continue; // value checks on the wrong type would only repeat the problem
-            outcomes.AddRange(rules.Checks.Select(check => check.Evaluate(column, now)));
-        }
+        // Columns are checked in parallel; each keeps its slot, so the report's order never depends on timing.
+        var perColumn = new List<CheckOutcome>[schema.Columns.Count];
+        Parallel.For(0, schema.Columns.Count, i => perColumn[i] = CheckColumn(table, schema.Columns[i], now));
+        foreach (var columnOutcomes in perColumn) outcomes.AddRange(columnOutcomes);
         if (schema.Strict)
             foreach (var name in table.ColumnNames.Where(n => schema.Columns.All(c => c.Name != n)))
                 outcomes.Add(new CheckOutcome(name, "declared in the schema", Severity.Error, false, 1, [], "the schema is strict and does not name this column"));
         return new ValidationReport(source, table.RowCount, outcomes.All(o => o.Passed || o.Severity == Severity.Warning), outcomes);
+    }
+
+    static List<CheckOutcome> CheckColumn(Table table, ColumnRules rules, DateTime now)
+    {
+        if (!table.Contains(rules.Name))
+            return [new CheckOutcome(rules.Name, "present", Severity.Error, false, 1, [], $"the data has no column '{rules.Name}'; it has {string.Join(", ", table.ColumnNames)}")];
+        var column = table[rules.Name];
+        if (!Fits(rules.Type, column.Type)) return [TypeMismatch(rules, column)]; // value checks on the wrong type would only repeat it
+        return [new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, true, 0, [], null), .. rules.Checks.Select(check => check.Evaluate(column, now))];
     }
 
     /// <summary>
