@@ -41,7 +41,8 @@ sealed partial class Repository
         rows.Add((microCommand, "Re-check of that unchanged file (median of 1000)", [figures["recheck_1gib_unchanged_seconds"]], "< 1 ms"));
         rows.Add((microCommand, "Restore of a 100 MiB artefact, first (reads it once to verify)", [figures["restore_100mib_first_seconds"]], ""));
         rows.Add((microCommand, "Restore of a 100 MiB artefact (median of 19 more)", [figures["restore_100mib_seconds"]], "< 50 ms"));
-        rows.Add((microCommand, "Table binary format: save + load of 1M rows × 24 columns (180 MB, median of 5)", [figures["table_format_save_load_1m_x24_seconds"]], "< 200 ms"));
+        rows.Add((microCommand, $"Table binary format: save ({Milliseconds(figures["table_format_save_1m_x24_seconds"])}) + load ({Milliseconds(figures["table_format_load_1m_x24_seconds"])}) of 1M rows × 24 columns, 180 MB, medians of 5",
+            [figures["table_format_save_load_1m_x24_seconds"]], "< 200 ms"));
         rows.Add((microCommand, $"Validate 1M rows × 24 columns against {figures["validation_checks"]:F0} checks (the same checks as one DuckDB SQL query: {Milliseconds(figures["validate_1m_rows_duckdb_sql_seconds"])})",
             [figures["validate_1m_rows_seconds"]], "at least as fast as SQL"));
         foreach (var format in new[] { "parquet", "csv" })

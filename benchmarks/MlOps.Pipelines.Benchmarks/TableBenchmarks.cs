@@ -30,11 +30,19 @@ static class TableBenchmarks
     {
         var table = Generate(1_000_000);
         var binary = Path.Combine(scratch, "table.bin");
-        results["table_format_save_load_1m_x24_seconds"] = Median(5, () =>
+        // A new file each time, as the cache writes one (a temporary file renamed into place).
+        results["table_format_save_1m_x24_seconds"] = Median(5, () =>
         {
-            using (var stream = File.Create(binary)) TableFormat.Write(table, stream);
-            using (var stream = File.OpenRead(binary)) TableFormat.Read(stream);
+            File.Delete(binary);
+            using var stream = File.Create(binary);
+            TableFormat.Write(table, stream);
         });
+        results["table_format_load_1m_x24_seconds"] = Median(5, () =>
+        {
+            using var stream = File.OpenRead(binary);
+            TableFormat.Read(stream);
+        });
+        results["table_format_save_load_1m_x24_seconds"] = results["table_format_save_1m_x24_seconds"] + results["table_format_load_1m_x24_seconds"];
 
         foreach (var format in new[] { "parquet", "csv" })
         {

@@ -74,6 +74,22 @@ public sealed class Tables : IDisposable
     }
 
     [Fact]
+    public void Files_are_written_and_read_block_by_block_in_parallel_with_the_same_bytes_as_a_stream()
+    {
+        var table = Sample();
+        var path = PathOf("t.table");
+        using (var file = File.Create(path)) TableFormat.Write(table, file);
+        using var memory = new MemoryStream();
+        TableFormat.Write(table, memory);
+        Assert.Equal(memory.ToArray(), File.ReadAllBytes(path));
+        using (var file = File.OpenRead(path)) AssertSame(table, TableFormat.Read(file));
+
+        File.WriteAllBytes(PathOf("short.table"), File.ReadAllBytes(path)[..^7]);
+        using var truncated = File.OpenRead(PathOf("short.table"));
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => TableFormat.Read(truncated)).Message);
+    }
+
+    [Fact]
     public void A_truncated_or_foreign_binary_file_is_refused()
     {
         using var stream = new MemoryStream();
