@@ -39,6 +39,10 @@ public sealed class Tables : IDisposable
         Assert.Equal(["x"], slice.ColumnNames);
         values[2] = 30; // visible through the slice: nothing was copied
         Assert.Equal([2.0, 30], slice.Get<double>("x").Values.ToArray());
+
+        var text = Sample().Slice(1, 3).GetString("origin");
+        Assert.Equal(["LAX", null, "SEA"], Enumerable.Range(0, 3).Select(i => text[i]));
+        Assert.Equal([false, true, false], text.Nulls.ToArray());
     }
 
     [Fact]

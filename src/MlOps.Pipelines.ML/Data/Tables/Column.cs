@@ -134,7 +134,12 @@ public sealed class Column<T> : Column where T : struct
 public sealed class StringColumn : Column
 {
     public StringColumn(string name, IReadOnlyList<string> dictionary, ReadOnlyMemory<int> codes, bool categorical = false)
-        : base(name, categorical ? ColumnType.Categorical : ColumnType.String, NullsOf(codes), codes.Length)
+        : this(name, dictionary, codes, categorical, NullsOf(codes))
+    {
+    }
+
+    StringColumn(string name, IReadOnlyList<string> dictionary, ReadOnlyMemory<int> codes, bool categorical, ReadOnlyMemory<bool> nulls)
+        : base(name, categorical ? ColumnType.Categorical : ColumnType.String, nulls, codes.Length)
     {
         Dictionary = dictionary;
         Codes = codes;
@@ -173,9 +178,10 @@ public sealed class StringColumn : Column
 
     public string? this[int row] => Codes.Span[row] is var code && code >= 0 ? Dictionary[code] : null;
 
-    public override Column Slice(int start, int length) => new StringColumn(Name, Dictionary, Codes.Slice(start, length), Type == ColumnType.Categorical);
+    public override Column Slice(int start, int length) =>
+        new StringColumn(Name, Dictionary, Codes.Slice(start, length), Type == ColumnType.Categorical, SliceNulls(start, length));
 
-    public override Column Rename(string name) => new StringColumn(name, Dictionary, Codes, Type == ColumnType.Categorical);
+    public override Column Rename(string name) => new StringColumn(name, Dictionary, Codes, Type == ColumnType.Categorical, Nulls);
 
     public override Column Take(IReadOnlyList<int> rows)
     {
