@@ -59,15 +59,20 @@ public sealed partial class FlightDelays
         context.Save(DatasetIdentity, new Dataset(display, Sha256(path), table.RowCount, quarantinedRows));
     }
 
+    /// <summary>The report as a table: verdict, column, check, and for failures what was found.</summary>
     static void Print(TargetContext context, ValidationReport report)
     {
         context.Info($"{report.Source}: {report.Rows:N0} flights, {report.Checks.Count} checks, {(report.Blessed ? "blessed" : "not blessed")}");
-        foreach (var check in report.Checks)
+        var rows = report.Checks.Select(check => new[]
         {
-            var verdict = check.Passed ? "pass" : check.Severity == Severity.Warning ? "WARN" : "FAIL";
-            var detail = check.Passed ? "" : $" — {check.Detail ?? $"{check.Failures:N0} row(s)"}" +
-                (check.Examples.Count > 0 ? "; e.g. " + string.Join("; ", check.Examples.Select(e => $"row {e.Row}: {e.Value}")) : "");
-            context.Info($"  {verdict}  {check.Column}: {check.Check}{detail}");
-        }
+            check.Passed ? "pass" : check.Severity == Severity.Warning ? "WARN" : "FAIL",
+            check.Column + ":",
+            check.Check,
+            check.Passed ? "" : $"— {check.Detail ?? $"{check.Failures:N0} row(s)"}" +
+                (check.Examples.Count > 0 ? "; e.g. " + string.Join("; ", check.Examples.Select(e => $"row {e.Row}: {e.Value}")) : ""),
+        }).ToList();
+        var widths = Enumerable.Range(0, 3).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (var row in rows)
+            context.Info($"  {row[0].PadRight(widths[0])}  {row[1].PadRight(widths[1])} {row[2].PadRight(widths[2])} {row[3]}".TrimEnd());
     }
 }

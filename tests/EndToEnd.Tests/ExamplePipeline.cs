@@ -93,7 +93,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
 
         var run = _copy.Build("Validate", "--data", faulty);
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("FAIL  delay: type Int64 — holds String: 1 value(s) are not whole numbers; e.g. row 100: abc", run.Out);
+        Assert.Matches(@"FAIL\s+delay:\s+type Int64\s+— holds String: 1 value\(s\) are not whole numbers; e\.g\. row 100: abc", run.Out);
         Assert.Contains("error: Validate failed: faulty-type.csv: 1 check(s) failed; see artifacts/FlightDelays/validation.failed.json.", run.Out);
         Assert.DoesNotContain("   at ", run.All);
     }
@@ -106,8 +106,8 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var run = _copy.Build("Validate", "--data", "faulty-values.csv");
         Assert.Equal(1, run.ExitCode);
         // Data rows are counted from 1 after the header: file line 50 is row 49.
-        Assert.Contains("FAIL  distance: within [1, 10000] — 1 row(s); e.g. row 49: -5", run.Out);
-        Assert.Contains("FAIL  origin: matches /^[A-Z]{3}$/ — 1 row(s); e.g. row 59: Seattle", run.Out);
+        Assert.Matches(@"FAIL\s+distance:\s+within \[1, 10000\]\s+— 1 row\(s\); e\.g\. row 49: -5", run.Out);
+        Assert.Matches(@"FAIL\s+origin:\s+matches /\^\[A-Z\]\{3\}\$/\s+— 1 row\(s\); e\.g\. row 59: Seattle", run.Out);
         Assert.Contains("faulty-values.csv: 2 check(s) failed; see artifacts/FlightDelays/validation.failed.json.", run.Out);
         using var report = JsonDocument.Parse(File.ReadAllText(_copy.PathOf("artifacts/FlightDelays/validation.failed.json")));
         Assert.False(report.RootElement.GetProperty("blessed").GetBoolean());
