@@ -163,6 +163,15 @@ public sealed class CodeFingerprints
     }
 
     [Fact]
+    public void Library_identity_does_not_include_the_git_commit()
+    {
+        // The SDK would stamp the commit into the informational version, changing every assembly's module id with
+        // each commit and so invalidating every cached target; Directory.Build.props turns that off.
+        var version = typeof(MlPipeline).Assembly.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+        Assert.DoesNotContain("+", version);
+    }
+
+    [Fact]
     public void The_fingerprint_is_stable_across_calls()
     {
         Assert.Equal(Of("Captures").Hash, Of("Captures").Hash);
