@@ -5,7 +5,7 @@ using MlOps.Pipelines.ML.Data.Validation;
 namespace MlOps.Pipelines.Examples;
 
 /// <summary>
-/// Predicts whether a US flight departs more than <see cref="DelayThreshold"/> minutes late, from its
+/// Predicts whether a US flight arrives more than <see cref="DelayThreshold"/> minutes late, from its
 /// schedule, distance and airports. validate → features → train → evaluate → deploy; deploy ships only a
 /// model whose evaluation blessed it.
 /// </summary>
