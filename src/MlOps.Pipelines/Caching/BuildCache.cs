@@ -94,9 +94,14 @@ sealed class BuildCache
         var traces = Traces.Load(target.QualifiedName);
         if (traces.Count == 0) return (null, "no cache entry");
         var current = Current(target);
+        string? newestDifference = null;
         foreach (var trace in traces)
-            if (Differences(trace, target, current, consumedHash).FirstOrDefault() is null) return (trace, "");
-        return (null, Differences(traces[0], target, current, consumedHash).First()!);
+        {
+            var difference = Differences(trace, target, current, consumedHash).First();
+            if (difference is null) return (trace, "");
+            newestDifference ??= difference;
+        }
+        return (null, newestDifference!);
     }
 
     (CodeOfTarget Code, string? Version, SortedDictionary<string, string> Parameters) Current(TargetModel target) =>

@@ -21,8 +21,7 @@ static class DryRun
 
         (string Would, string Why) Decide(TargetModel target)
         {
-            if (options.Skipped.Contains(target)) return ("skip", "--skip");
-            if (options.SucceededBefore.Contains(target.QualifiedName)) return ("skip", "succeeded in the previous run (--continue)");
+            if (options.SkipReason(target) is { } skip) return ("skip", skip);
             var failing = target.Definition.Conditions.FirstOrDefault(c => !c.Condition());
             if (failing.Condition is not null) return ("skip", $"condition false: {failing.Text}");
             if (!target.IsCacheable)

@@ -17,4 +17,11 @@ sealed record ExecutionOptions(
     IReadOnlySet<TargetModel> Forced,
     IReadOnlySet<TargetModel> Skipped,
     IReadOnlySet<string> SucceededBefore,
-    string RunId);
+    string RunId)
+{
+    /// <summary>Why the user asked for <paramref name="target"/> not to run (<c>--skip</c>, <c>--continue</c>), or null.</summary>
+    public string? SkipReason(TargetModel target) =>
+        Skipped.Contains(target) ? "--skip"
+        : SucceededBefore.Contains(target.QualifiedName) ? "succeeded in the previous run (--continue)"
+        : null;
+}

@@ -56,8 +56,7 @@ sealed class PipelineExecutor(ConsoleOutput output, BuildCache cache, ExecutionO
         var failedDependency = target.DependsOn.FirstOrDefault(d =>
             byTarget.TryGetValue(d, out var r) && r.Status is TargetStatus.Failed or TargetStatus.NotRun or TargetStatus.Cancelled);
         (run.Status, run.Note) = cancellation.IsCancellationRequested ? (TargetStatus.NotRun, "cancelled before it started")
-            : options.Skipped.Contains(target) ? (TargetStatus.Skipped, "--skip")
-            : options.SucceededBefore.Contains(target.QualifiedName) ? (TargetStatus.Skipped, "succeeded in the previous run (--continue)")
+            : options.SkipReason(target) is { } skip ? (TargetStatus.Skipped, skip)
             : !assured && failedDependency is not null ? (TargetStatus.NotRun, $"depends on {failedDependency.DisplayName}, which did not succeed")
             : !assured && stopped ? (TargetStatus.NotRun, "an earlier target failed")
             : (TargetStatus.NotRun, "");

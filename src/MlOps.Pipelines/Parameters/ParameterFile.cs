@@ -6,17 +6,15 @@ namespace MlOps.Pipelines.Parameters;
 /// <summary><c>.nuke/parameters.json</c> or a profile's <c>.nuke/parameters.&lt;profile&gt;.json</c>: member name → value.</summary>
 sealed class ParameterFile
 {
-    ParameterFile(string displayPath, string path, IReadOnlyDictionary<string, JsonElement> values)
+    ParameterFile(string displayPath, IReadOnlyDictionary<string, JsonElement> values)
     {
         DisplayPath = displayPath;
-        FullPath = path;
         Values = values;
     }
 
     /// <summary>The path relative to the root, as shown in messages: <c>.nuke/parameters.json</c>.</summary>
     public string DisplayPath { get; }
 
-    public string FullPath { get; }
     public IReadOnlyDictionary<string, JsonElement> Values { get; }
 
     public static ParameterFile Load(string path, string displayPath)
@@ -40,7 +38,7 @@ sealed class ParameterFile
             if (!values.TryAdd(property.Name, property.Value.Clone()))
                 throw new UsageException($"{displayPath}: parameter '{property.Name}' is given twice.");
         }
-        return new ParameterFile(displayPath, path, values);
+        return new ParameterFile(displayPath, values);
     }
 
     /// <summary>The value's text for <see cref="ValueConverter"/>: one string per array element, numbers as written.</summary>
