@@ -1,0 +1,134 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace MlOps.Pipelines.ML.Features;
+
+/// <summary>
+/// The kernels on 256-bit vectors (four doubles per instruction). Arithmetic is exact IEEE per lane, so the
+/// vector results equal the scalar reference bit for bit and a partial last vector can be finished in scalar
+/// code. The logarithm is a vector approximation that may differ from <see cref="Math.Log(double)"/> in the last
+/// bit: its tail is padded to a whole vector instead, so a value's result never depends on where it sits in a
+/// block — one row transformed alone gives the same bits as in a batch.
+/// </summary>
+internal sealed class CpuBackend : FeatureBackend
+{
+    const int Width = 4; // Vector256<double>.Count
+
+    public override string Name => "cpu";
+
+    internal override bool Parallel => true;
+
+    internal override void Log1p(Span<double> values)
+    {
+        ref var start = ref MemoryMarshal.GetReference(values);
+        var one = Vector256.Create(1.0);
+        var i = 0;
+        for (; i <= values.Length - Width; i += Width)
+            Vector256.Log(Vector256.LoadUnsafe(ref start, (nuint)i) + one).StoreUnsafe(ref start, (nuint)i);
+        if (i == values.Length) return;
+        Span<double> padded = stackalloc double[Width];
+        padded.Clear();
+        values[i..].CopyTo(padded);
+        Vector256.Log(Vector256.Create((ReadOnlySpan<double>)padded) + one).CopyTo(padded);
+        padded[..(values.Length - i)].CopyTo(values[i..]);
+    }
+
+    internal override void Affine(Span<double> values, double shift, double scale)
+    {
+        ref var start = ref MemoryMarshal.GetReference(values);
+        var s = Vector256.Create(shift);
+        var k = Vector256.Create(scale);
+        var i = 0;
+        for (; i <= values.Length - Width; i += Width)
+            ((Vector256.LoadUnsafe(ref start, (nuint)i) - s) * k).StoreUnsafe(ref start, (nuint)i);
+        Reference.Affine(values[i..], shift, scale);
+    }
+
+    internal override void Clip(Span<double> values, double min, double max)
+    {
+        ref var start = ref MemoryMarshal.GetReference(values);
+        var low = Vector256.Create(min);
+        var high = Vector256.Create(max);
+        var i = 0;
+        for (; i <= values.Length - Width; i += Width)
+        {
+            var x = Vector256.LoadUnsafe(ref start, (nuint)i);
+            x = Vector256.ConditionalSelect(Vector256.LessThan(x, low), low, x);
+            x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, high), high, x);
+            x.StoreUnsafe(ref start, (nuint)i);
+        }
+        Reference.Clip(values[i..], min, max);
+    }
+
+    internal override void FillMissing(Span<double> values, double value)
+    {
+        ref var start = ref MemoryMarshal.GetReference(values);
+        var fill = Vector256.Create(value);
+        var i = 0;
+        for (; i <= values.Length - Width; i += Width)
+        {
+            var x = Vector256.LoadUnsafe(ref start, (nuint)i);
+            Vector256.ConditionalSelect(Vector256.Equals(x, x), x, fill).StoreUnsafe(ref start, (nuint)i);
+        }
+        Reference.FillMissing(values[i..], value);
+    }
+
+    internal override void Combine(Span<double> left, ReadOnlySpan<double> right, BinaryOperator op)
+    {
+        ref var l = ref MemoryMarshal.GetReference(left);
+        ref var r = ref MemoryMarshal.GetReference(right);
+        var i = 0;
+        for (; i <= left.Length - Width; i += Width)
+            Apply(Vector256.LoadUnsafe(ref l, (nuint)i), Vector256.LoadUnsafe(ref r, (nuint)i), op).StoreUnsafe(ref l, (nuint)i);
+        Reference.Combine(left[i..], right[i..], op);
+    }
+
+    internal override void Combine(Span<double> values, double constant, BinaryOperator op, bool constantFirst)
+    {
+        ref var start = ref MemoryMarshal.GetReference(values);
+        var c = Vector256.Create(constant);
+        var i = 0;
+        for (; i <= values.Length - Width; i += Width)
+        {
+            var x = Vector256.LoadUnsafe(ref start, (nuint)i);
+            (constantFirst ? Apply(c, x, op) : Apply(x, c, op)).StoreUnsafe(ref start, (nuint)i);
+        }
+        Reference.Combine(values[i..], constant, op, constantFirst);
+    }
+
+    internal override void Bucketize(Span<double> values, ReadOnlySpan<double> edges)
+    {
+        ref var start = ref MemoryMarshal.GetReference(values);
+        var one = Vector256.Create(1.0);
+        var i = 0;
+        for (; i <= values.Length - Width; i += Width)
+        {
+            var x = Vector256.LoadUnsafe(ref start, (nuint)i);
+            var count = Vector256<double>.Zero;
+            foreach (var edge in edges) count += Vector256.GreaterThanOrEqual(x, Vector256.Create(edge)) & one;
+            // NaN compares false with every edge: keep it NaN (missing) rather than bucket 0.
+            Vector256.ConditionalSelect(Vector256.Equals(x, x), count, x).StoreUnsafe(ref start, (nuint)i);
+        }
+        Reference.Bucketize(values[i..], edges);
+    }
+
+    internal override void Narrow(ReadOnlySpan<double> values, Span<float> destination)
+    {
+        ref var source = ref MemoryMarshal.GetReference(values);
+        ref var target = ref MemoryMarshal.GetReference(destination);
+        var i = 0;
+        for (; i <= values.Length - 2 * Width; i += 2 * Width)
+            Vector256.Narrow(Vector256.LoadUnsafe(ref source, (nuint)i), Vector256.LoadUnsafe(ref source, (nuint)(i + Width))).StoreUnsafe(ref target, (nuint)i);
+        Reference.Narrow(values[i..], destination[i..]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<double> Apply(Vector256<double> left, Vector256<double> right, BinaryOperator op) => op switch
+    {
+        BinaryOperator.Add => left + right,
+        BinaryOperator.Subtract => left - right,
+        BinaryOperator.Multiply => left * right,
+        _ => left / right,
+    };
+}

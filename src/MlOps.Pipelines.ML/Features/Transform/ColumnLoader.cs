@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using MlOps.Pipelines.ML.Data.Tables;
+
+namespace MlOps.Pipelines.ML.Features;
+
+/// <summary>Copies a block of a numeric column into doubles, missing values as NaN.</summary>
+internal static class ColumnLoader
+{
+    public static void Load(Column column, int start, Span<double> destination)
+    {
+        switch (column)
+        {
+            case Column<double> c:
+                c.Values.Span.Slice(start, destination.Length).CopyTo(destination);
+                break;
+            case Column<float> c:
+                var floats = c.Values.Span.Slice(start, destination.Length);
+                for (var i = 0; i < floats.Length; i++) destination[i] = floats[i];
+                break;
+            case Column<long> c:
+                var longs = c.Values.Span.Slice(start, destination.Length);
+                for (var i = 0; i < longs.Length; i++) destination[i] = longs[i];
+                break;
+            case Column<int> c:
+                var ints = c.Values.Span.Slice(start, destination.Length);
+                for (var i = 0; i < ints.Length; i++) destination[i] = ints[i];
+                break;
+            case Column<bool> c:
+                var bools = c.Values.Span.Slice(start, destination.Length);
+                for (var i = 0; i < bools.Length; i++) destination[i] = bools[i] ? 1 : 0;
+                break;
+            case Column<DateTime> c:
+                // Seconds since the Unix epoch, as a timestamp is a number elsewhere (DuckDB's epoch()).
+                var times = c.Values.Span.Slice(start, destination.Length);
+                for (var i = 0; i < times.Length; i++) destination[i] = (times[i].Ticks - DateTime.UnixEpoch.Ticks) / (double)TimeSpan.TicksPerSecond;
+                break;
+            default:
+                throw new InvalidOperationException($"Column '{column.Name}' ({column.Type}) is not numeric.");
+        }
+        MarkMissing(column, start, destination);
+    }
+
+    /// <summary>Sets NaN where the column's null mask is set, skipping 32 rows at a time where none is.</summary>
+    public static void MarkMissing(Column column, int start, Span<double> destination)
+    {
+        if (column.Nulls.IsEmpty) return;
+        var nulls = MemoryMarshal.AsBytes(column.Nulls.Span.Slice(start, destination.Length));
+        ref var first = ref MemoryMarshal.GetReference(nulls);
+        var i = 0;
+        for (; i <= nulls.Length - 32; i += 32)
+        {
+            if (Vector256.LoadUnsafe(ref first, (nuint)i) == Vector256<byte>.Zero) continue;
+            for (var j = i; j < i + 32; j++) if (nulls[j] != 0) destination[j] = double.NaN;
+        }
+        for (; i < nulls.Length; i++) if (nulls[i] != 0) destination[i] = double.NaN;
+    }
+
+    /// <summary>Whether a column can feed a numeric feature.</summary>
+    public static bool IsNumeric(ColumnType type) => type is not (ColumnType.String or ColumnType.Categorical);
+}

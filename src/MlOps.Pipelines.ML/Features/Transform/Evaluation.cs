@@ -1,0 +1,118 @@
+using MlOps.Pipelines.ML.Data.Tables;
+
+namespace MlOps.Pipelines.ML.Features;
+
+/// <summary>What one thread needs to evaluate expressions block by block: the table, the backend, scratch blocks.</summary>
+internal sealed class BlockContext(Table table, FeatureBackend backend, int depth)
+{
+    readonly double[][] _scratch = [.. Enumerable.Range(0, depth).Select(_ => new double[Blocks.BlockRows])];
+
+    public Table Table { get; } = table;
+    public FeatureBackend Backend { get; } = backend;
+
+    public Span<double> Scratch(int level, int length) => _scratch[level].AsSpan(0, length);
+}
+
+/// <summary>Whole columns of an expression, for fitting and for categories made from numbers.</summary>
+internal static class ColumnEvaluator
+{
+    public static double[] Evaluate(NumericNode node, Table table, FeatureBackend backend, int threads)
+    {
+        var values = GC.AllocateUninitializedArray<double>(table.RowCount);
+        Blocks.ForEachChunk(table.RowCount, backend.Parallel ? threads : 1, (start, length) =>
+        {
+            var block = new BlockContext(table, backend, node.Depth);
+            for (var b = start; b < start + length; b += Blocks.BlockRows)
+                node.Evaluate(block, b, values.AsSpan(b, Math.Min(Blocks.BlockRows, start + length - b)), 0);
+        });
+        return values;
+    }
+}
+
+/// <summary>The training table and the statistics fitting asks of it.</summary>
+internal sealed class FitContext(Table table, FeatureBackend backend, int threads)
+{
+    public Table Table { get; } = table;
+
+    /// <summary>Moments per block, merged in block order within a chunk and chunks in order: the same bits for any thread count.</summary>
+    public Moments Moments(NumericNode node)
+    {
+        var chunks = new Moments[Blocks.ChunkCount(Table.RowCount)];
+        Blocks.ForEachChunk(Table.RowCount, backend.Parallel ? threads : 1, (start, length) =>
+        {
+            var block = new BlockContext(Table, backend, node.Depth);
+            var buffer = new double[Blocks.BlockRows];
+            var moments = Features.Moments.Empty;
+            for (var b = start; b < start + length; b += Blocks.BlockRows)
+            {
+                var values = buffer.AsSpan(0, Math.Min(Blocks.BlockRows, start + length - b));
+                node.Evaluate(block, b, values, 0);
+                moments = moments.Merge(Features.Moments.Of(values));
+            }
+            chunks[start / Blocks.ChunkRows] = moments;
+        });
+        return chunks.Aggregate(Features.Moments.Empty, (all, chunk) => all.Merge(chunk));
+    }
+
+    public double[] Quantiles(NumericNode node, IReadOnlyList<double> probabilities) =>
+        Features.Quantiles.Of(ColumnEvaluator.Evaluate(node, Table, backend, threads), probabilities, threads);
+
+    public Categories Categories(CategoricalNode node) => node.Evaluate(Table, backend, threads);
+}
+
+/// <summary>
+/// Computes every feature of a table in one pass: each chunk of rows is done block by block, every numeric
+/// expression evaluated as a chain of kernels over a cached block and narrowed straight into its output column,
+/// so no step writes a full-length temporary. Chunks run in parallel; each writes only its own rows.
+/// </summary>
+internal static class TransformExecutor
+{
+    public static FeatureMatrix Run(IReadOnlyList<FeatureDefinition> features, Table table, FeatureBackend backend, int threads)
+    {
+        Check(features, table);
+        var rows = table.RowCount;
+        var names = features.SelectMany(f => f.OutputNames).ToArray();
+        if ((long)rows * names.Length > Array.MaxLength)
+            throw new InvalidOperationException($"{rows:N0} rows × {names.Length} features do not fit in one matrix; transform the table in slices.");
+        var values = GC.AllocateUninitializedArray<float>(rows * names.Length);
+        var offsets = new int[features.Count];
+        for (var f = 1; f < features.Count; f++) offsets[f] = offsets[f - 1] + features[f - 1].OutputNames.Count;
+        // Categories are read (or built, for crosses) once per table; encoders map their labels once.
+        var encoded = features.Select(f => f.Encoded is { } e ? (Categories: e.Input.Evaluate(table, backend, threads), Columns: (EncodedColumns?)null) : default).ToArray();
+        for (var f = 0; f < features.Count; f++)
+            if (features[f].Encoded is { } e) encoded[f].Columns = e.Prepare(encoded[f].Categories);
+        var depth = features.Max(f => f.Numeric?.Depth ?? 0);
+
+        Blocks.ForEachChunk(rows, backend.Parallel ? threads : 1, (start, length) =>
+        {
+            var block = new BlockContext(table, backend, depth);
+            var buffer = new double[Blocks.BlockRows];
+            for (var b = start; b < start + length; b += Blocks.BlockRows)
+            {
+                var n = Math.Min(Blocks.BlockRows, start + length - b);
+                for (var f = 0; f < features.Count; f++)
+                {
+                    var output = values.AsSpan(offsets[f] * rows);
+                    if (features[f].Numeric is { } numeric)
+                    {
+                        numeric.Evaluate(block, b, buffer.AsSpan(0, n), 0);
+                        backend.Narrow(buffer.AsSpan(0, n), output.Slice(b, n));
+                    }
+                    else
+                    {
+                        encoded[f].Columns!.Write(encoded[f].Categories.Codes.Span.Slice(b, n), output, rows, b);
+                    }
+                }
+            }
+        });
+        return new FeatureMatrix(rows, names, values);
+    }
+
+    /// <summary>Every missing or mistyped input column at once, before any work starts.</summary>
+    public static void Check(IReadOnlyList<FeatureDefinition> features, Table table)
+    {
+        var errors = new List<string>();
+        foreach (var feature in features) feature.Check(table, errors);
+        if (errors.Count > 0) throw new InvalidDataException(string.Join(Environment.NewLine, errors.Distinct()));
+    }
+}

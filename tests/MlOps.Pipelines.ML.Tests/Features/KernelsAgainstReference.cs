@@ -1,0 +1,120 @@
+using MlOps.Pipelines.ML.Features;
+
+namespace MlOps.Pipelines.ML.Tests.Features;
+
+/// <summary>Every vector kernel against its scalar reference, on random values mixed with the awkward ones.</summary>
+public sealed class KernelsAgainstReference
+{
+    static readonly double[] Edges = [double.NaN, double.PositiveInfinity, double.NegativeInfinity, 0.0, -0.0, -1, 1, -1e-300, 5e-324, double.MaxValue, double.MinValue, 1e15, -2.5];
+
+    public static TheoryData<int> Lengths => [0, 1, 3, 4, 5, 7, 8, 9, 31, 2048, 2051];
+
+    static double[] Values(int length, int seed)
+    {
+        var random = new Random(seed);
+        var values = new double[length];
+        for (var i = 0; i < length; i++)
+            values[i] = random.Next(4) == 0 ? Edges[random.Next(Edges.Length)] : (random.NextDouble() - 0.3) * Math.Pow(10, random.Next(-3, 6));
+        return values;
+    }
+
+    static void Same(double[] expected, double[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(actual[i]) || (double.IsNaN(expected[i]) && double.IsNaN(actual[i])),
+                $"index {i}: expected {expected[i]:R}, got {actual[i]:R}");
+    }
+
+    static void Check(int length, Action<FeatureBackend, double[]> kernel)
+    {
+        var expected = Values(length, length);
+        var actual = (double[])expected.Clone();
+        kernel(FeatureBackend.Reference, expected);
+        kernel(FeatureBackend.Cpu, actual);
+        Same(expected, actual);
+    }
+
+    [Theory, MemberData(nameof(Lengths))]
+    public void Affine(int length) => Check(length, (b, x) => b.Affine(x, 1.5, 1 / 3.0));
+
+    [Theory, MemberData(nameof(Lengths))]
+    public void Clip(int length) => Check(length, (b, x) => b.Clip(x, -1, 100));
+
+    [Theory, MemberData(nameof(Lengths))]
+    public void Fill_missing(int length) => Check(length, (b, x) => b.FillMissing(x, 42));
+
+    [Theory, MemberData(nameof(Lengths))]
+    public void Bucketize(int length) => Check(length, (b, x) => b.Bucketize(x, [double.NegativeInfinity, -1, 0, 0.5, 10, 1e6]));
+
+    [Theory, MemberData(nameof(Lengths))]
+    public void Combine_with_a_constant_either_side(int length)
+    {
+        foreach (var op in Enum.GetValues<BinaryOperator>())
+        {
+            Check(length, (b, x) => b.Combine(x, 3.25, op, constantFirst: false));
+            Check(length, (b, x) => b.Combine(x, -0.0, op, constantFirst: true));
+        }
+    }
+
+    [Theory, MemberData(nameof(Lengths))]
+    public void Combine_two_columns(int length)
+    {
+        var right = Values(length, length + 1000);
+        foreach (var op in Enum.GetValues<BinaryOperator>()) Check(length, (b, x) => b.Combine(x, right, op));
+    }
+
+    [Theory, MemberData(nameof(Lengths))]
+    public void Narrow_to_float_rounds_as_a_cast(int length)
+    {
+        var values = Values(length, length);
+        var expected = new float[length];
+        var actual = new float[length];
+        FeatureBackend.Reference.Narrow(values, expected);
+        FeatureBackend.Cpu.Narrow(values, actual);
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    /// <summary>The vector logarithm may differ from Math.Log in the last bits; never by more than a few ulps.</summary>
+    [Theory, MemberData(nameof(Lengths))]
+    public void Log1p_is_within_two_ulps_of_the_reference(int length)
+    {
+        var expected = Values(length, length);
+        var actual = (double[])expected.Clone();
+        FeatureBackend.Reference.Log1p(expected);
+        FeatureBackend.Cpu.Log1p(actual);
+        for (var i = 0; i < length; i++)
+        {
+            if (double.IsNaN(expected[i]) || double.IsInfinity(expected[i]))
+            {
+                Assert.Equal(expected[i], actual[i]);
+                continue;
+            }
+            var ulps = Math.Abs(BitConverter.DoubleToInt64Bits(expected[i]) - BitConverter.DoubleToInt64Bits(actual[i]));
+            Assert.True(ulps <= 2 || Math.Abs(expected[i] - actual[i]) <= 1e-300, $"index {i}: log1p gave {actual[i]:R}, reference {expected[i]:R}");
+        }
+    }
+
+    [Fact]
+    public void Log1p_of_a_value_does_not_depend_on_its_position_in_the_block()
+    {
+        var values = Values(2051, 9);
+        var batch = (double[])values.Clone();
+        FeatureBackend.Cpu.Log1p(batch);
+        for (var i = 0; i < values.Length; i += 97)
+        {
+            var alone = new[] { values[i] };
+            FeatureBackend.Cpu.Log1p(alone);
+            Same([batch[i]], alone);
+        }
+    }
+
+    [Fact]
+    public void Backends_are_found_by_name()
+    {
+        Assert.Same(FeatureBackend.Cpu, FeatureBackend.Parse("CPU"));
+        Assert.Same(FeatureBackend.Reference, FeatureBackend.Parse("reference"));
+        var error = Assert.Throws<ArgumentException>(() => FeatureBackend.Parse("gpu"));
+        Assert.Contains("'gpu'", error.Message);
+    }
+}
