@@ -78,7 +78,7 @@ public sealed class Tables : IDisposable
     }
 
     [Fact]
-    public void Files_are_written_and_read_block_by_block_in_parallel_with_the_same_bytes_as_a_stream()
+    public void Files_are_written_with_the_same_bytes_as_a_stream_and_read_back()
     {
         var table = Sample();
         var path = PathOf("t.table");
