@@ -28,7 +28,7 @@ public sealed partial class FlightDelays
         });
         var model = LogisticRegression.Fit(train.Values, train.Columns, train.Labels,
             new LogisticRegressionOptions(Iterations, LearningRate, L2), progress, context.CancellationToken);
-        context.Save(Model, new ModelFile(FlightFeatures.Names, model.Weights, model.Bias, Iterations, LearningRate, L2, lastLoss));
+        context.Save(Model, new ModelFile(train.Features, model.Weights, model.Bias, Iterations, LearningRate, L2, lastLoss));
     }
 
     void EvaluateModel(TargetContext context)

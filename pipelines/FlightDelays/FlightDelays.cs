@@ -1,6 +1,7 @@
 using MlOps.Pipelines;
 using MlOps.Pipelines.ML.Data.Tables;
 using MlOps.Pipelines.ML.Data.Validation;
+using MlOps.Pipelines.ML.Features;
 
 namespace MlOps.Pipelines.Examples;
 
@@ -26,6 +27,12 @@ public sealed partial class FlightDelays : MlPipeline
     [Parameter("Share of the latest flights held out for evaluation")]
     readonly double TestFraction = 0.2;
 
+    [Parameter("Airports with a one-hot column each (the most frequent in training); the rest share one")]
+    readonly int TopAirports = 15;
+
+    [Parameter("Where feature kernels run: cpu (vectorised, all cores) or reference (scalar, one thread)")]
+    readonly KernelBackend Kernels = KernelBackend.Cpu;
+
     [Parameter("Gradient steps of the logistic regression")]
     readonly int Iterations = 150;
 
@@ -42,9 +49,9 @@ public sealed partial class FlightDelays : MlPipeline
     readonly Artifact<Table> CleanFlights = Artifact.Create<Table>("flights", "flights.table", TableFormat.Write, TableFormat.Read);
     readonly Artifact<DataProfile> Profile = Artifact.Json<DataProfile>("profile");
     readonly Artifact<Dataset> DatasetIdentity = Artifact.Json<Dataset>("dataset");
-    readonly Artifact<FlightFeatures> Transform = Artifact.Json<FlightFeatures>("transform");
-    readonly Artifact<FeatureMatrix> TrainFeatures = FeatureMatrix.Artifact("train-features");
-    readonly Artifact<FeatureMatrix> TestFeatures = FeatureMatrix.Artifact("test-features");
+    readonly Artifact<FeatureTransform> Transform = Artifact.Create<FeatureTransform>("transform", "transform.json", (t, stream) => t.Save(stream), FeatureTransform.Load);
+    readonly Artifact<TrainingSet> TrainFeatures = TrainingSet.Artifact("train-features");
+    readonly Artifact<TrainingSet> TestFeatures = TrainingSet.Artifact("test-features");
     readonly Artifact<ModelFile> Model = Artifact.Json<ModelFile>("model");
     readonly Artifact<EvaluationReport> Evaluation = Artifact.Json<EvaluationReport>("evaluation");
 
@@ -61,7 +68,7 @@ public sealed partial class FlightDelays : MlPipeline
         .Executes(ValidateData);
 
     public Target Features => _ => _
-        .Description("Split by time; fit encodings on the training part; write the feature matrices")
+        .Description("Split by time; fit the feature transform on the training part; write the feature matrices")
         .Consumes(CleanFlights)
         .Produces(Transform, TrainFeatures, TestFeatures)
         .Executes(ComputeFeatures);
@@ -88,6 +95,12 @@ public sealed partial class FlightDelays : MlPipeline
     AbsolutePath InputFile => FullData ? FullDataFile : Data!;
 
     AbsolutePath FullDataFile => RootDirectory / ".nuke" / "data" / "flights-3m.parquet";
+
+    public enum KernelBackend
+    {
+        Cpu,
+        Reference,
+    }
 
     string Display(AbsolutePath path) =>
         ((string)path).StartsWith(RootDirectory + "/", StringComparison.Ordinal) ? path.RelativeTo(RootDirectory) : path;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace EndToEnd.Tests;
 
@@ -56,6 +57,32 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Contains("up to date: model", again.Out);
         Assert.Equal(before, File.ReadAllText(Deployment));
+    }
+
+    [Fact]
+    public void Features_saves_the_fitted_transform_and_the_kernel_backend_is_a_parameter()
+    {
+        using var transform = JsonDocument.Parse(File.ReadAllText(_copy.PathOf("artifacts/FlightDelays/transform.json")));
+        var root = transform.RootElement;
+        Assert.Equal("mlops-feature-transform", root.GetProperty("format").GetString());
+        var features = root.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("name").GetString()).ToArray();
+        Assert.Equal(["hour", "weekday", "distance_decile", "log_distance", "origin", "destination", "origin_share", "destination_share", "route_share"], features);
+        var outputs = root.GetProperty("outputs").EnumerateArray().Select(o => o.GetString()).ToArray();
+        Assert.Contains("hour=<other>", outputs);
+        Assert.Contains("origin=<other>", outputs);
+        // Fitted on the training rows: the deciles of the distance are learnt edges, not a count.
+        var decile = root.GetProperty("features")[2].GetProperty("encoded").GetProperty("input").GetProperty("input");
+        Assert.Equal(9, decile.GetProperty("edges").GetArrayLength());
+
+        var digest = Regex.Match(repository.FirstRun.Out, @"transform ([0-9a-f]{12})").Groups[1].Value;
+        var reference = _copy.Build("Features", "--kernels", "reference");
+        Assert.True(reference.ExitCode == 0, reference.ToString());
+        Assert.Matches(@"\nFeatures\s+Succeeded.*parameter Kernels changed", reference.Out);
+        // Statistics do not depend on where the kernels run.
+        Assert.Contains($"(reference kernels); transform {digest}", reference.Out);
+        var back = _copy.Build("Features");
+        Assert.True(back.ExitCode == 0, back.ToString());
+        AssertStatus(back, "Cached", "Features");
     }
 
     [Fact]

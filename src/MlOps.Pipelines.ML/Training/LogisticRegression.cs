@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace MlOps.Pipelines.ML.Training;
 
 /// <summary>Settings of <see cref="LogisticRegression"/>.</summary>
@@ -55,11 +58,10 @@ public static class LogisticRegression
             for (var i = 0; i < n; i++)
             {
                 var row = rows.Slice(i * columns, columns);
-                var z = bias;
-                for (var j = 0; j < columns; j++) z += weights[j] * row[j];
+                var z = bias + Dot(weights, row);
                 var p = 1 / (1 + Math.Exp(-z));
                 var error = p - (labels[i] ? 1 : 0);
-                for (var j = 0; j < columns; j++) gradient[j] += error * row[j];
+                AddScaled(gradient, row, error);
                 biasGradient += error;
                 // log(1 + e^z) − y·z, written to stay finite for large |z|.
                 loss += Math.Max(z, 0) + Math.Log(1 + Math.Exp(-Math.Abs(z))) - (labels[i] ? z : 0);
@@ -69,5 +71,38 @@ public static class LogisticRegression
             progress?.Report(new TrainingProgress(iteration, options.Iterations, loss / n));
         }
         return new LogisticModel(weights, bias);
+    }
+
+    // Eight floats widened to two vectors of four doubles, in a fixed order: vectorised and still deterministic.
+    static double Dot(double[] weights, ReadOnlySpan<float> row)
+    {
+        ref var w = ref MemoryMarshal.GetArrayDataReference(weights);
+        ref var x = ref MemoryMarshal.GetReference(row);
+        var sum = Vector256<double>.Zero;
+        var j = 0;
+        for (; j <= row.Length - 8; j += 8)
+        {
+            var values = Vector256.LoadUnsafe(ref x, (nuint)j);
+            sum += Vector256.LoadUnsafe(ref w, (nuint)j) * Vector256.WidenLower(values);
+            sum += Vector256.LoadUnsafe(ref w, (nuint)(j + 4)) * Vector256.WidenUpper(values);
+        }
+        var z = Vector256.Sum(sum);
+        for (; j < row.Length; j++) z += weights[j] * row[j];
+        return z;
+    }
+
+    static void AddScaled(double[] gradient, ReadOnlySpan<float> row, double scale)
+    {
+        ref var g = ref MemoryMarshal.GetArrayDataReference(gradient);
+        ref var x = ref MemoryMarshal.GetReference(row);
+        var factor = Vector256.Create(scale);
+        var j = 0;
+        for (; j <= row.Length - 8; j += 8)
+        {
+            var values = Vector256.LoadUnsafe(ref x, (nuint)j);
+            (Vector256.LoadUnsafe(ref g, (nuint)j) + factor * Vector256.WidenLower(values)).StoreUnsafe(ref g, (nuint)j);
+            (Vector256.LoadUnsafe(ref g, (nuint)(j + 4)) + factor * Vector256.WidenUpper(values)).StoreUnsafe(ref g, (nuint)(j + 4));
+        }
+        for (; j < row.Length; j++) gradient[j] += scale * row[j];
     }
 }
