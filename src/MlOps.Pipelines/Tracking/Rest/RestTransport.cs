@@ -1,0 +1,272 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Reflection;
+using System.Security.Authentication;
+using System.Text;
+using System.Text.Json;
+
+namespace MlOps.Pipelines.Tracking.Rest;
+
+/// <summary>What the REST store needs from its surroundings; tests replace the waiting, the randomness and the clock.</summary>
+internal sealed class RestClientHooks
+{
+    /// <summary>Sends the requests; null = a <see cref="SocketsHttpHandler"/> built from the options.</summary>
+    public HttpMessageHandler? Handler { get; init; }
+
+    /// <summary>Waits before a retry.</summary>
+    public Func<TimeSpan, CancellationToken, Task> Delay { get; init; } = Task.Delay;
+
+    /// <summary>A value in [0, 1) for the jitter.</summary>
+    public Func<double> NextRandom { get; init; } = Random.Shared.NextDouble;
+
+    /// <summary>Now, for Retry-After dates.</summary>
+    public Func<DateTimeOffset> UtcNow { get; init; } = () => DateTimeOffset.UtcNow;
+}
+
+/// <summary>Codes for failures where no server answered (<see cref="TrackingException.HttpStatus"/> is null, so transient).</summary>
+internal static class RestErrorCodes
+{
+    public const string ConnectionError = "CONNECTION_ERROR";
+    public const string Timeout = "DEADLINE_EXCEEDED";
+}
+
+/// <summary>One answer of the server, read whole.</summary>
+internal sealed record RestResponse(int Status, string Reason, string? ContentType, string Body, TimeSpan? RetryAfter, Uri? RedirectLocation)
+{
+    public bool IsSuccess => Status is >= 200 and < 300;
+}
+
+/// <summary>
+/// HTTP for the REST store: MLflow's headers, per-attempt timeouts, retries with backoff, and error answers turned into
+/// <see cref="TrackingException"/>. Never writes the Authorization header anywhere but into requests.
+/// </summary>
+internal sealed class RestTransport : IDisposable
+{
+    static readonly MediaTypeHeaderValue JsonMediaType = new("application/json");
+
+    readonly RestTrackingOptions _options;
+    readonly RestClientHooks _hooks;
+    readonly HttpClient _http;
+    readonly ProductInfoHeaderValue _userAgent = new("mlops-pipelines", Version);
+
+    public RestTransport(RestTrackingOptions options, RestClientHooks? hooks = null)
+    {
+        _options = options;
+        _hooks = hooks ?? new RestClientHooks();
+        _http = _hooks.Handler is { } handler
+            ? new HttpClient(handler, disposeHandler: false)
+            : new HttpClient(CreateHandler(options), disposeHandler: true);
+        _http.Timeout = System.Threading.Timeout.InfiniteTimeSpan; // per attempt, below
+    }
+
+    /// <summary>This assembly's version, for the User-Agent product token.</summary>
+    public static string Version { get; } =
+        typeof(RestTransport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? typeof(RestTransport).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    public RestTrackingOptions Options => _options;
+
+    public void Dispose() => _http.Dispose();
+
+    static SocketsHttpHandler CreateHandler(RestTrackingOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            // A redirect would turn a POST into a GET and may drop the Authorization header: report it instead.
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.All,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = options.Timeout,
+        };
+        if (options.InsecureTls)
+#pragma warning disable CA5359 // Explicitly requested with MLFLOW_TRACKING_INSECURE_TLS=true, as in MLflow's client.
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+#pragma warning restore CA5359
+        return handler;
+    }
+
+    /// <summary>GET <c>{base}/api/2.0{endpoint}?query</c>; the answer must be a JSON object.</summary>
+    public Task<JsonElement> GetAsync(string endpoint, IEnumerable<KeyValuePair<string, string>> query, CancellationToken cancellation)
+    {
+        var text = string.Join("&", query.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value)));
+        var url = new Uri(_options.Location + "/api/2.0" + endpoint + (text.Length > 0 ? "?" + text : ""), UriKind.Absolute);
+        return CallJsonAsync(HttpMethod.Get, url, endpoint, body: null, cancellation);
+    }
+
+    /// <summary>POST (or PATCH, DELETE) <c>{base}/api/2.0{endpoint}</c> with a JSON body; the answer must be a JSON object.</summary>
+    public Task<JsonElement> SendJsonAsync(HttpMethod method, string endpoint, byte[] body, CancellationToken cancellation)
+    {
+        var url = new Uri(_options.Location + "/api/2.0" + endpoint, UriKind.Absolute);
+        return CallJsonAsync(method, url, endpoint, body, cancellation);
+    }
+
+    async Task<JsonElement> CallJsonAsync(HttpMethod method, Uri url, string endpoint, byte[]? body, CancellationToken cancellation)
+    {
+        var what = $"{method} {endpoint}";
+        Func<HttpContent?> content = body is null ? () => null : () =>
+        {
+            var bytes = new ByteArrayContent(body);
+            bytes.Headers.ContentType = JsonMediaType;
+            return bytes;
+        };
+        var response = await SendAsync(method, url, content, _options.Timeout, what, cancellation).ConfigureAwait(false);
+        if (!response.IsSuccess) throw ToException(response, what);
+        try
+        {
+            using var document = JsonDocument.Parse(response.Body);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw MlflowJson.InvalidResponse($"{what} answered HTTP {response.Status} with a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object.");
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            throw MlflowJson.InvalidResponse($"{what} answered HTTP {response.Status} with {Describe(response)}, not a JSON object.");
+        }
+    }
+
+    /// <summary>
+    /// Sends with retries; returns the last answer (success or not), throws when no answer came at all.
+    /// <paramref name="content"/> makes a fresh body for each attempt (a stream cannot be sent twice).
+    /// </summary>
+    public async Task<RestResponse> SendAsync(HttpMethod method, Uri url, Func<HttpContent?> content, TimeSpan timeout, string what, CancellationToken cancellation)
+    {
+        for (var retries = 0; ; retries++)
+        {
+            RestResponse? response = null;
+            Exception? failure = null;
+            // Made outside the retry's catch: a local file that cannot be opened is not a connection failure.
+            var body = content();
+            try
+            {
+                response = await SendOnceAsync(method, url, body, timeout, cancellation).ConfigureAwait(false);
+                if (!ShouldRetry(response)) return response;
+            }
+            catch (Exception e) when (IsConnectionFailure(e, cancellation))
+            {
+                failure = e;
+            }
+
+            if (retries >= _options.MaxRetries)
+            {
+                if (response is not null) return response;
+                var attempts = retries + 1;
+                var timedOut = failure is OperationCanceledException;
+                var reason = timedOut ? $"no answer within {timeout.TotalSeconds:0.###} s" : failure!.Message;
+                throw new TrackingException(
+                    timedOut ? RestErrorCodes.Timeout : RestErrorCodes.ConnectionError,
+                    $"{what}: could not reach the tracking server at {_options.Location} ({attempts} attempt{(attempts == 1 ? "" : "s")}): {reason}",
+                    httpStatus: null,
+                    failure);
+            }
+
+            var retry = retries + 1;
+            var delay = response?.RetryAfter is { } retryAfter && _options.RespectRetryAfter && RestRetryPolicy.HonoursRetryAfter(response.Status)
+                ? retryAfter
+                : RestRetryPolicy.Backoff(retry, _options.BackoffFactor, _options.BackoffJitter, retry <= 1 ? 0 : _hooks.NextRandom());
+            await _hooks.Delay(delay, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    bool ShouldRetry(RestResponse response) =>
+        RestRetryPolicy.IsRetriedStatus(response.Status)
+        || (_options.RespectRetryAfter && response.RetryAfter is not null && RestRetryPolicy.HonoursRetryAfter(response.Status));
+
+    static bool IsConnectionFailure(Exception e, CancellationToken cancellation) => e switch
+    {
+        // A TLS failure does not heal by itself.
+        HttpRequestException { InnerException: AuthenticationException } => false,
+        HttpRequestException or IOException => true,
+        // Our per-attempt timeout, not the caller's cancellation.
+        OperationCanceledException => !cancellation.IsCancellationRequested,
+        _ => false,
+    };
+
+    async Task<RestResponse> SendOnceAsync(HttpMethod method, Uri url, HttpContent? content, TimeSpan timeout, CancellationToken cancellation)
+    {
+        using var request = new HttpRequestMessage(method, url) { Content = content };
+        request.Headers.UserAgent.Add(_userAgent);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (_options.Authorization is { } authorization) request.Headers.Authorization = authorization;
+
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        attempt.CancelAfter(timeout);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(attempt.Token).ConfigureAwait(false);
+        return new RestResponse(
+            (int)response.StatusCode,
+            response.ReasonPhrase ?? "",
+            response.Content.Headers.ContentType?.MediaType,
+            body,
+            RestRetryPolicy.RetryAfter(response.Headers.RetryAfter, _hooks.UtcNow()),
+            response.Headers.Location);
+    }
+
+    /// <summary>
+    /// An error answer as MLflow's client reads it: a JSON object with <c>error_code</c> gives code and message; any
+    /// other body (an HTML 404/405 page, a proxy's 502) gets a code derived from the status.
+    /// </summary>
+    public static TrackingException ToException(RestResponse response, string what)
+    {
+        string? code = null, message = null;
+        try
+        {
+            using var document = JsonDocument.Parse(response.Body);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error_code", out var errorCode) && errorCode.ValueKind == JsonValueKind.String)
+            {
+                code = errorCode.GetString();
+                message = root.TryGetProperty("message", out var text) && text.ValueKind == JsonValueKind.String ? text.GetString() : null;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        if (string.IsNullOrEmpty(code))
+        {
+            code = CodeForStatus(response.Status);
+            var redirect = response.Status is >= 300 and < 400 && response.RedirectLocation is { } location
+                ? $"; redirected to {location} (set {RestTrackingOptions.TrackingUriVariable} to the final address)"
+                : "";
+            message = $"{what} answered HTTP {response.Status}{(response.Reason.Length > 0 ? " " + response.Reason : "")}{redirect}: {Describe(response)}";
+        }
+        else if (string.IsNullOrEmpty(message))
+        {
+            message = $"{what} answered HTTP {response.Status} {code}";
+        }
+        return new TrackingException(code!, message!, response.Status);
+    }
+
+    /// <summary>The code MLflow's Python client derives from a status when the body has none (and HTTP_&lt;status&gt; for the rest).</summary>
+    public static string CodeForStatus(int status) => status switch
+    {
+        400 => "BAD_REQUEST",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "ENDPOINT_NOT_FOUND",
+        409 => "RESOURCE_CONFLICT",
+        429 => "REQUEST_LIMIT_EXCEEDED",
+        500 => "INTERNAL_ERROR",
+        501 => "NOT_IMPLEMENTED",
+        503 => "TEMPORARILY_UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        _ => "HTTP_" + status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>A short, single-line description of a body for messages: its text without markup, cut at 200 characters.</summary>
+    static string Describe(RestResponse response)
+    {
+        if (response.Body.Length == 0) return "an empty body";
+        var text = new StringBuilder();
+        var inTag = false;
+        foreach (var c in response.Body)
+        {
+            if (c == '<') inTag = true;
+            else if (c == '>' && inTag) { inTag = false; text.Append(' '); }
+            else if (!inTag) text.Append(char.IsWhiteSpace(c) || char.IsControl(c) ? ' ' : c);
+        }
+        var words = string.Join(' ', text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        if (words.Length > 200) words = words[..200] + "...";
+        return $"{response.ContentType ?? "no content type"} body '{words}'";
+    }
+}
