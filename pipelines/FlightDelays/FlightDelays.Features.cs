@@ -40,6 +40,7 @@ public sealed partial class FlightDelays
         var backend = FeatureBackend.Parse(Kernels.ToString());
         var transform = FlightFeatures(TopAirports).Fit(train, backend, context.Threads);
         context.Save(Transform, transform);
+        context.LogArtifact(Transform);
         context.Save(TrainFeatures, TrainingSetOf(train, transform, backend, context.Threads));
         context.Save(TestFeatures, TrainingSetOf(test, transform, backend, context.Threads));
         context.Info($"{train.RowCount:N0} training flights up to {departure[order[^(testRows + 1)]]:yyyy-MM-dd HH:mm}, " +

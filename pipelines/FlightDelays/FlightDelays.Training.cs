@@ -23,12 +23,14 @@ public sealed partial class FlightDelays
         var progress = new SynchronousProgress<TrainingProgress>(p =>
         {
             lastLoss = p.Loss;
+            context.LogMetric("train_log_loss", p.Loss, p.Iteration);
             if (p.Iteration % every == 0 || p.Iteration == p.Iterations)
                 context.Info($"iteration {p.Iteration}/{p.Iterations}: training log-loss {p.Loss:F5}");
         });
         var model = LogisticRegression.Fit(train.Values, train.Columns, train.Labels,
             new LogisticRegressionOptions(Iterations, LearningRate, L2), progress, context.CancellationToken);
         context.Save(Model, new ModelFile(train.Features, model.Weights, model.Bias, Iterations, LearningRate, L2, lastLoss));
+        context.LogArtifact(Model);
     }
 
     void EvaluateModel(TargetContext context)
@@ -42,6 +44,10 @@ public sealed partial class FlightDelays
         var report = new EvaluationReport(test.Rows, test.Labels.Count(l => l) / (double)test.Rows, auc,
             BinaryMetrics.LogLoss(probabilities, test.Labels), accuracy, gates.All(g => g.Passed), gates);
         context.Save(Evaluation, report);
+        context.LogMetric("test_roc_auc", auc);
+        context.LogMetric("test_log_loss", report.LogLoss);
+        context.LogMetric("test_accuracy", accuracy);
+        context.LogArtifact(Evaluation);
 
         context.Info($"{test.Rows:N0} held-out flights, {report.DelayedShare:P1} delayed");
         context.Info($"ROC-AUC {auc:F4}   log-loss {report.LogLoss:F4}   accuracy {accuracy:F4}");

@@ -56,8 +56,31 @@ public sealed partial class FlightDelays
         context.Save(CleanFlights, table);
         // The training reference that drift checks compare new data with.
         context.Save(Profile, DataProfile.Of(table));
-        context.Save(DatasetIdentity, new Dataset(display, Sha256(path), table.RowCount, quarantinedRows));
+        var digest = Sha256(path);
+        context.Save(DatasetIdentity, new Dataset(display, digest, table.RowCount, quarantinedRows));
+        context.LogDataset("flights", digest[..16], display, "training", MlflowSchema(table), JsonSerializer.Serialize(new { num_rows = table.RowCount }));
+        context.LogArtifact(Validation);
     }
+
+    /// <summary>The table's columns as MLflow's column spec, the schema of the dataset input.</summary>
+    static string MlflowSchema(Table table) => JsonSerializer.Serialize(new
+    {
+        mlflow_colspec = table.Columns.Select(c => new
+        {
+            type = c.Type switch
+            {
+                ColumnType.Boolean => "boolean",
+                ColumnType.Int32 => "integer",
+                ColumnType.Int64 => "long",
+                ColumnType.Float32 => "float",
+                ColumnType.Float64 => "double",
+                ColumnType.Timestamp => "datetime",
+                _ => "string",
+            },
+            name = c.Name,
+            required = c.NullCount == 0,
+        }),
+    });
 
     /// <summary>The report as a table: verdict, column, check, and for failures what was found.</summary>
     static void Print(TargetContext context, ValidationReport report)

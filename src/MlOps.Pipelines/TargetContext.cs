@@ -2,6 +2,7 @@ using MlOps.Pipelines.Artifacts;
 using MlOps.Pipelines.Caching;
 using MlOps.Pipelines.Execution;
 using MlOps.Pipelines.Output;
+using MlOps.Pipelines.Tracking;
 
 namespace MlOps.Pipelines;
 
@@ -13,9 +14,11 @@ public sealed class TargetContext
 {
     readonly TargetLog _log;
     readonly TargetFiles _files;
+    readonly TargetTracker? _tracker;
 
-    internal TargetContext(MlPipeline pipeline, string target, int threads, TargetLog log, TargetFiles files, CancellationToken cancellationToken)
+    internal TargetContext(MlPipeline pipeline, string target, int threads, TargetLog log, TargetFiles files, TargetTracker? tracker, CancellationToken cancellationToken)
     {
+        _tracker = tracker;
         Pipeline = pipeline;
         Target = target;
         Threads = threads;
@@ -84,6 +87,39 @@ public sealed class TargetContext
     /// </summary>
     public Task<int> RunAsync(string program, IEnumerable<string> arguments, string? workingDirectory = null, bool allowFailure = false) =>
         ProcessRunner.RunAsync(program, arguments, workingDirectory ?? RootDirectory, Info, CancellationToken, throwOnFailure: !allowFailure);
+
+    /// <summary>
+    /// Reports a metric point to this target's MLflow run (one point per <paramref name="step"/> makes a curve, e.g. the
+    /// loss per training iteration). Keys: letters, digits, <c>_ - . / space</c>, up to 250 characters.
+    /// </summary>
+    public void LogMetric(string key, double value, long step = 0) => Track(t => t.LogMetric(key, value, step));
+
+    /// <summary>
+    /// Reports a dataset this target read as an MLflow dataset input: its <paramref name="digest"/> (up to 36
+    /// characters), where it came from (<paramref name="source"/>: a path or URI), optionally its schema and profile
+    /// as JSON, and its role (<paramref name="context"/>: training, validation, testing or evaluation).
+    /// </summary>
+    public void LogDataset(string name, string digest, string source, string context = "training", string? schemaJson = null, string? profileJson = null) =>
+        Track(t => t.LogDataset(new DatasetInput(
+            new Dataset(name, digest, "local", System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["uri"] = source }), schemaJson, profileJson),
+            [new Tag("mlflow.data.context", context)])));
+
+    /// <summary>Uploads this artefact (a file, or every file of a folder) to the target's MLflow run once the target succeeds.</summary>
+    public void LogArtifact(Artifact artifact) => Track(t => t.LogArtifact(artifact));
+
+    void Track(Action<TargetTracker> report)
+    {
+        if (_tracker is null) return;
+        try
+        {
+            report(_tracker);
+        }
+        catch (TrackingException e)
+        {
+            // A key or value MLflow would refuse is a mistake in the pipeline's code: say so where it happened.
+            throw new ArgumentException(e.Message, e);
+        }
+    }
 
     public void Debug(string message) => _log.Write(LogLevel.Debug, message);
 

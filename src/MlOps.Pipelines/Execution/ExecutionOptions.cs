@@ -19,6 +19,9 @@ sealed record ExecutionOptions(
     IReadOnlySet<string> SucceededBefore,
     string RunId)
 {
+    /// <summary>Where runs are reported; null when tracking is off.</summary>
+    public Tracking.TrackingSession? Tracking { get; init; }
+
     /// <summary>Why the user asked for <paramref name="target"/> not to run (<c>--skip</c>, <c>--continue</c>), or null.</summary>
     public string? SkipReason(TargetModel target) =>
         Skipped.Contains(target) ? "--skip"

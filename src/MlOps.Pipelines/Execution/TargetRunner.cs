@@ -17,6 +17,7 @@ sealed class TargetRunner(ConsoleOutput output, BuildCache cache, ExecutionOptio
         var stopwatch = Stopwatch.StartNew();
         var staging = cache.Directory.Parent! / "temp" / "staging" / $"{options.RunId}-{target.Pipeline.Name}.{target.Name}";
         var framed = false;
+        Tracking.TargetTracker? tracker = null;
         try
         {
             foreach (var (condition, text) in target.Definition.Conditions)
@@ -29,14 +30,19 @@ sealed class TargetRunner(ConsoleOutput output, BuildCache cache, ExecutionOptio
             }
 
             var reason = Reason(run, consumedHash);
-            if (run.Status == TargetStatus.Cached) return;
+            if (run.Status == TargetStatus.Cached)
+            {
+                options.Tracking?.Record(run);
+                return;
+            }
 
             output.BeginTarget(target.DisplayName);
             framed = true;
             if (reason.Length > 0) output.Line($"runs because: {reason}", Style.Dim, Verbosity.Verbose);
             var log = new TargetLog(output);
             var files = new TargetFiles(target, staging, cache.Hasher, artifact => consumedHash(artifact) ?? cache.WorkspaceHash(target, artifact));
-            var context = new TargetContext(target.Pipeline.Instance, target.Name, options.Threads, log, files, cancellation);
+            tracker = options.Tracking?.Begin(target);
+            var context = new TargetContext(target.Pipeline.Instance, target.Name, options.Threads, log, files, tracker, cancellation);
             using (ConsoleRouter.Route(log))
             {
                 foreach (var action in target.Definition.Actions)
@@ -73,6 +79,7 @@ sealed class TargetRunner(ConsoleOutput output, BuildCache cache, ExecutionOptio
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             run.Duration = stopwatch.Elapsed;
+            tracker?.End(run);
             if (framed)
             {
                 var (result, style) = run.Status switch

@@ -23,6 +23,12 @@ sealed class HostSettings
     [Parameter("Run every target, ignoring cached results (still stores new ones)")]
     public bool NoCache;
 
+    [Parameter("Report runs to MLflow: MLFLOW_TRACKING_URI, or ./mlruns when it is not set")]
+    public bool Tracking = true;
+
+    [Parameter("Fail the build when its runs cannot be delivered to the tracking store (default: keep them for SyncRuns)")]
+    public bool TrackingRequired;
+
     [Parameter("How much to print")]
     public Verbosity Verbosity = Verbosity.Normal;
 

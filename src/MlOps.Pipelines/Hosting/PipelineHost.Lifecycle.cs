@@ -45,6 +45,9 @@ public sealed partial class PipelineHost
             var cache = new BuildCache(root);
             if (CacheCommand(arguments, cache, output, root) is { } exitCode) return exitCode;
 
+            if (settings.Target is [SyncRunsCommand] && !session.AllTargets.Any(t => t.Name == SyncRunsCommand))
+                return await SyncRunsAsync(environment, root, output);
+
             var resolver = new TargetResolver(session.AllTargets);
             var invoked = settings.Target is { Length: > 0 } names
                 ? names.Select(resolver.Resolve).Distinct().ToList()
@@ -80,7 +83,22 @@ public sealed partial class PipelineHost
                 return ExitCodes.Success;
             }
 
-            return await ExecuteAsync(output, environment, cache, options, plan, root);
+            if (!settings.Tracking) return await ExecuteAsync(output, environment, cache, options, plan, root);
+            var store = Tracking.TrackingStores.Open(environment, root);
+            try
+            {
+                var parameters = plan.Select(t => t.Pipeline).Distinct().ToDictionary(p => p, p => (IReadOnlyList<Tracking.Param>)[.. p.Parameters
+                    .Where(m => !m.IsSecret && bound.ContainsKey(m))
+                    .Select(m => new Tracking.Param(m.MemberName, ValueConverter.Format(bound[m].Value, root)))
+                    .Where(Tracking.TargetTracker.IsValid)]);
+                var tracking = Tracking.TrackingSession.Start(store, root, options.RunId, plan, parameters,
+                    Tracking.TrackingStores.StandardTags(environment, root, string.Join(' ', args.Select(a => masker.Mask(a)))), output, settings.TrackingRequired);
+                return await ExecuteAsync(output, environment, cache, options with { Tracking = tracking }, plan, root);
+            }
+            finally
+            {
+                (store as IDisposable)?.Dispose();
+            }
         }
         catch (UsageException e)
         {
@@ -122,6 +140,7 @@ public sealed partial class PipelineHost
         }
         var total = stopwatch.Elapsed;
         RecordLastRun(root, options, runs);
+        options.Tracking?.End(runs, environment.Cancellation.IsCancellationRequested);
 
         SummaryWriter.Write(output, runs, total);
         var failed = runs.Where(r => r.Status == TargetStatus.Failed).ToList();
@@ -133,10 +152,39 @@ public sealed partial class PipelineHost
                     ? (ExitCodes.GateWithheld, $"Build stopped: a gate withheld its blessing from {string.Join(", ", failed.Select(r => r.Target.DisplayName))}.")
                     : (ExitCodes.Success, $"Build succeeded in {ConsoleOutput.FormatDuration(total)}.");
         output.Line(verdict, exitCode == ExitCodes.Success ? Style.Success : Style.Error, Verbosity.Quiet);
+        if (options.Tracking is { } tracking)
+        {
+            try
+            {
+                await tracking.DisposeAsync();
+            }
+            catch (Tracking.TrackingException e)
+            {
+                output.Log(LogLevel.Error, e.Message);
+                if (exitCode == ExitCodes.Success) exitCode = ExitCodes.TargetFailed;
+            }
+        }
 
         if (environment.GitHubActions && environment.Variable("GITHUB_STEP_SUMMARY") is { } summaryPath)
             await File.AppendAllTextAsync(summaryPath, SummaryWriter.Markdown(runs, total, verdict, output.Masker));
         return exitCode;
+    }
+
+    /// <summary>The word that replays kept tracking journals instead of running targets (unless a pipeline has a target of that name).</summary>
+    const string SyncRunsCommand = "SyncRuns";
+
+    static async Task<int> SyncRunsAsync(HostEnvironment environment, AbsolutePath root, ConsoleOutput output)
+    {
+        var store = Tracking.TrackingStores.Open(environment, root);
+        try
+        {
+            var left = await Tracking.TrackingSession.SyncAsync(store, root, output, environment.Cancellation);
+            return left == 0 ? ExitCodes.Success : ExitCodes.TargetFailed;
+        }
+        finally
+        {
+            (store as IDisposable)?.Dispose();
+        }
     }
 
     /// <summary>Staging folders of a build that was killed; safe to remove while this build holds the pipeline's lock.</summary>

@@ -49,6 +49,9 @@ internal interface ITrackingStore
 
     Task<ModelVersion> GetModelVersionAsync(string name, string version, CancellationToken cancellation);
 
+    /// <summary>The versions of <paramref name="name"/> registered from run <paramref name="runId"/> (none when the model does not exist).</summary>
+    Task<IReadOnlyList<ModelVersion>> FindModelVersionsAsync(string name, string runId, CancellationToken cancellation);
+
     /// <summary>The version the alias points to, or null when the alias (or the model) does not exist.</summary>
     Task<ModelVersion?> GetModelVersionByAliasAsync(string name, string alias, CancellationToken cancellation);
 

@@ -492,6 +492,28 @@ internal sealed class LocalTrackingStore : ITrackingStore
         }
     });
 
+    public Task<IReadOnlyList<ModelVersion>> FindModelVersionsAsync(string name, string runId, CancellationToken cancellation) => Run(cancellation, () =>
+    {
+        var directory = ModelDirectory(name);
+        TrackingLimits.ValidateRunId(runId);
+        lock (_registryLock)
+        {
+            if (!File.Exists(Path.Combine(directory, MetaFile))) return (IReadOnlyList<ModelVersion>)[];
+            var found = new List<(long Number, ModelVersion Version)>();
+            foreach (var versionDirectory in Directory.EnumerateDirectories(directory, "version-*"))
+            {
+                var suffix = Path.GetFileName(versionDirectory)["version-".Length..];
+                if (!long.TryParse(suffix, NumberStyles.None, CultureInfo.InvariantCulture, out var number)) continue;
+                var metaFile = Path.Combine(versionDirectory, MetaFile);
+                if (!File.Exists(metaFile)) continue;
+                var meta = ReadYaml(metaFile);
+                if (meta.GetString("current_stage") == DeletedInternalStage || meta.GetString("run_id") != runId) continue;
+                found.Add((number, ReadVersion(directory, number.ToString(CultureInfo.InvariantCulture))));
+            }
+            return found.OrderBy(f => f.Number).Select(f => f.Version).ToList();
+        }
+    });
+
     public Task<ModelVersion?> GetModelVersionByAliasAsync(string name, string alias, CancellationToken cancellation) => Run(cancellation, () =>
     {
         var directory = ModelDirectory(name);

@@ -10,6 +10,12 @@ internal static class RestRetryPolicy
     /// <summary>Statuses retried for every method (POST included).</summary>
     public static bool IsRetriedStatus(int status) => status is 408 or 429 or 500 or 502 or 503 or 504;
 
+    /// <summary>
+    /// The retried statuses that say the server did not handle the request (timed out waiting for it, rate limit,
+    /// unavailable), so that even a non-idempotent request may be sent again; 500, 502 and 504 leave the outcome unknown.
+    /// </summary>
+    public static bool IsUnhandledStatus(int status) => status is 408 or 429 or 503;
+
     /// <summary>Statuses whose Retry-After header replaces the computed delay (urllib3 also retries a 413 that has one).</summary>
     public static bool HonoursRetryAfter(int status) => status is 413 or 429 or 503;
 

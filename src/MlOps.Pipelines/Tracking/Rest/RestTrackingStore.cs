@@ -19,6 +19,9 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
     /// <summary>runs/search page size (the server allows up to 50000).</summary>
     const int SearchPageSize = 1000;
 
+    /// <summary>model-versions/search page size (the server allows up to 200000).</summary>
+    const int VersionSearchPageSize = 1000;
+
     readonly RestTransport _transport;
     readonly ConcurrentDictionary<string, string> _artifactUris = new(StringComparer.Ordinal);
 
@@ -70,7 +73,8 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
         RestTrackingLimits.Timestamp("The run's start time", startTime);
         foreach (var tag in tags) TrackingLimits.ValidateRunTag(tag);
         RestTrackingLimits.RunName(runName, tags);
-        var response = await PostAsync("/mlflow/runs/create", w =>
+        // Not idempotent: a retry after a lost answer would make a second run (the caller finds the first by its tags).
+        var response = await PostAsync("/mlflow/runs/create", RetryMode.UnlessOutcomeUnknown, w =>
         {
             w.WriteString("experiment_id", experimentId);
             w.WriteNumber("start_time", startTime);
@@ -175,7 +179,10 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
             w.WriteTags("tags", tags);
         });
         RestTrackingLimits.BatchBody(body);
-        await _transport.SendJsonAsync(HttpMethod.Post, "/mlflow/runs/log-batch", body, cancellation).ConfigureAwait(false);
+        // Metric points are appended: a retry after a lost answer would log them twice (the caller drops the points
+        // already in the history). Params (same value) and tags (overwritten) alone are idempotent.
+        var retry = metrics.Count > 0 ? RetryMode.UnlessOutcomeUnknown : RetryMode.Always;
+        await _transport.SendJsonAsync(HttpMethod.Post, "/mlflow/runs/log-batch", body, retry, cancellation).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellation)
@@ -329,7 +336,8 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
         foreach (var tag in tags) TrackingLimits.ValidateRegistryTag(tag);
         // As the Python client after resolving runs:/<run_id>/<path>: the run's artefact location of the model directory.
         var source = (await ArtifactUriAsync(runId, cancellation).ConfigureAwait(false)).TrimEnd('/') + "/" + string.Join("/", segments);
-        var response = await PostAsync("/mlflow/model-versions/create", w =>
+        // Not idempotent: a retry after a lost answer would make a second version (the caller finds it by run and tag).
+        var response = await PostAsync("/mlflow/model-versions/create", RetryMode.UnlessOutcomeUnknown, w =>
         {
             w.WriteString("name", name);
             w.WriteString("source", source);
@@ -345,6 +353,33 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
         TrackingLimits.ValidateModelVersion(version);
         var response = await GetAsync("/mlflow/model-versions/get", cancellation, ("name", name), ("version", version)).ConfigureAwait(false);
         return ReadModelVersion(Object(response, "model_version"));
+    }
+
+    public async Task<IReadOnlyList<ModelVersion>> FindModelVersionsAsync(string name, string runId, CancellationToken cancellation)
+    {
+        TrackingLimits.ValidateModelName(name);
+        TrackingLimits.ValidateRunId(runId);
+        // Only run_id in the filter: registry search of older servers takes a single clause, so the name is compared
+        // here. A validated run id cannot contain a quote.
+        var filter = $"run_id = '{runId}'";
+        var versions = new List<ModelVersion>();
+        string? pageToken = null;
+        do
+        {
+            var query = new List<(string, string)> { ("filter", filter), ("max_results", VersionSearchPageSize.ToString(CultureInfo.InvariantCulture)) };
+            if (pageToken is not null) query.Add(("page_token", pageToken));
+            var response = await GetAsync("/mlflow/model-versions/search", cancellation, [.. query]).ConfigureAwait(false);
+            foreach (var item in Array(response, "model_versions"))
+            {
+                // The server's filter is trusted only to narrow down: name and run are compared here, exactly.
+                var version = ReadModelVersion(item);
+                if (version.Name != name || version.RunId != runId) continue;
+                if (!versions.Any(v => v.Version == version.Version)) versions.Add(version);
+            }
+            pageToken = OptionalString(response, "next_page_token");
+        }
+        while (pageToken is not null);
+        return [.. versions.OrderBy(v => long.TryParse(v.Version, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : long.MaxValue).ThenBy(v => v.Version, StringComparer.Ordinal)];
     }
 
     public async Task<ModelVersion?> GetModelVersionByAliasAsync(string name, string alias, CancellationToken cancellation)
@@ -394,7 +429,10 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
         _transport.GetAsync(endpoint, query.Select(p => KeyValuePair.Create(p.Key, p.Value)), cancellation);
 
     Task<JsonElement> PostAsync(string endpoint, Action<Utf8JsonWriter> body, CancellationToken cancellation) =>
-        _transport.SendJsonAsync(HttpMethod.Post, endpoint, Body(body), cancellation);
+        PostAsync(endpoint, RetryMode.Always, body, cancellation);
+
+    Task<JsonElement> PostAsync(string endpoint, RetryMode retry, Action<Utf8JsonWriter> body, CancellationToken cancellation) =>
+        _transport.SendJsonAsync(HttpMethod.Post, endpoint, Body(body), retry, cancellation);
 
     static string StatusName(RunStatus status) => status switch
     {

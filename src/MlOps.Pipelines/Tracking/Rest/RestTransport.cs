@@ -30,6 +30,25 @@ internal static class RestErrorCodes
     public const string Timeout = "DEADLINE_EXCEEDED";
 }
 
+/// <summary>When a failed attempt may be repeated.</summary>
+internal enum RetryMode
+{
+    /// <summary>
+    /// The request is idempotent: repeat it on every retried status (408, 429, 500, 502, 503, 504, a Retry-After on 413)
+    /// and when no answer came.
+    /// </summary>
+    Always,
+
+    /// <summary>
+    /// The request is not idempotent (it creates a run or a model version, or appends metric points): repeat it only
+    /// when the server certainly did not handle it - 408, 429, 503, a Retry-After on 413, or no connection at all.
+    /// When the outcome is unknown - the connection was lost after the request may have been sent, the attempt timed
+    /// out, or the server answered 500, 502 or 504 (a store may have written part of it) - fail at once with a
+    /// transient <see cref="TrackingException"/>: the caller finds out what was applied and completes it.
+    /// </summary>
+    UnlessOutcomeUnknown,
+}
+
 /// <summary>One answer of the server, read whole.</summary>
 internal sealed record RestResponse(int Status, string Reason, string? ContentType, string Body, TimeSpan? RetryAfter, Uri? RedirectLocation)
 {
@@ -90,17 +109,21 @@ internal sealed class RestTransport : IDisposable
     {
         var text = string.Join("&", query.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value)));
         var url = new Uri(_options.Location + "/api/2.0" + endpoint + (text.Length > 0 ? "?" + text : ""), UriKind.Absolute);
-        return CallJsonAsync(HttpMethod.Get, url, endpoint, body: null, cancellation);
+        return CallJsonAsync(HttpMethod.Get, url, endpoint, body: null, RetryMode.Always, cancellation);
     }
 
     /// <summary>POST (or PATCH, DELETE) <c>{base}/api/2.0{endpoint}</c> with a JSON body; the answer must be a JSON object.</summary>
-    public Task<JsonElement> SendJsonAsync(HttpMethod method, string endpoint, byte[] body, CancellationToken cancellation)
+    public Task<JsonElement> SendJsonAsync(HttpMethod method, string endpoint, byte[] body, CancellationToken cancellation) =>
+        SendJsonAsync(method, endpoint, body, RetryMode.Always, cancellation);
+
+    /// <summary>As <see cref="SendJsonAsync(HttpMethod, string, byte[], CancellationToken)"/>, retried as <paramref name="retry"/> allows.</summary>
+    public Task<JsonElement> SendJsonAsync(HttpMethod method, string endpoint, byte[] body, RetryMode retry, CancellationToken cancellation)
     {
         var url = new Uri(_options.Location + "/api/2.0" + endpoint, UriKind.Absolute);
-        return CallJsonAsync(method, url, endpoint, body, cancellation);
+        return CallJsonAsync(method, url, endpoint, body, retry, cancellation);
     }
 
-    async Task<JsonElement> CallJsonAsync(HttpMethod method, Uri url, string endpoint, byte[]? body, CancellationToken cancellation)
+    async Task<JsonElement> CallJsonAsync(HttpMethod method, Uri url, string endpoint, byte[]? body, RetryMode retry, CancellationToken cancellation)
     {
         var what = $"{method} {endpoint}";
         Func<HttpContent?> content = body is null ? () => null : () =>
@@ -109,7 +132,7 @@ internal sealed class RestTransport : IDisposable
             bytes.Headers.ContentType = JsonMediaType;
             return bytes;
         };
-        var response = await SendAsync(method, url, content, _options.Timeout, what, cancellation).ConfigureAwait(false);
+        var response = await SendAsync(method, url, content, _options.Timeout, what, retry, cancellation).ConfigureAwait(false);
         if (!response.IsSuccess) throw ToException(response, what);
         try
         {
@@ -128,7 +151,15 @@ internal sealed class RestTransport : IDisposable
     /// Sends with retries; returns the last answer (success or not), throws when no answer came at all.
     /// <paramref name="content"/> makes a fresh body for each attempt (a stream cannot be sent twice).
     /// </summary>
-    public async Task<RestResponse> SendAsync(HttpMethod method, Uri url, Func<HttpContent?> content, TimeSpan timeout, string what, CancellationToken cancellation)
+    public Task<RestResponse> SendAsync(HttpMethod method, Uri url, Func<HttpContent?> content, TimeSpan timeout, string what, CancellationToken cancellation) =>
+        SendAsync(method, url, content, timeout, what, RetryMode.Always, cancellation);
+
+    /// <summary>
+    /// Sends with the retries <paramref name="retry"/> allows; returns the last answer (success or not), throws when no
+    /// answer came at all. With <see cref="RetryMode.UnlessOutcomeUnknown"/> a 500/502/504 answer is returned (not
+    /// retried) and a lost connection or a timeout throws at once.
+    /// </summary>
+    public async Task<RestResponse> SendAsync(HttpMethod method, Uri url, Func<HttpContent?> content, TimeSpan timeout, string what, RetryMode retry, CancellationToken cancellation)
     {
         for (var retries = 0; ; retries++)
         {
@@ -139,37 +170,48 @@ internal sealed class RestTransport : IDisposable
             try
             {
                 response = await SendOnceAsync(method, url, body, timeout, cancellation).ConfigureAwait(false);
-                if (!ShouldRetry(response)) return response;
+                if (!ShouldRetry(response, retry)) return response;
             }
             catch (Exception e) when (IsConnectionFailure(e, cancellation))
             {
                 failure = e;
             }
 
-            if (retries >= _options.MaxRetries)
+            var outcomeUnknown = failure is not null && retry == RetryMode.UnlessOutcomeUnknown && !NeverSent(failure);
+            if (retries >= _options.MaxRetries || outcomeUnknown)
             {
                 if (response is not null) return response;
                 var attempts = retries + 1;
                 var timedOut = failure is OperationCanceledException;
                 var reason = timedOut ? $"no answer within {timeout.TotalSeconds:0.###} s" : failure!.Message;
+                var problem = outcomeUnknown
+                    ? $"no answer from the tracking server at {_options.Location} ({attempts} attempt{(attempts == 1 ? "" : "s")}; not retried, the request may have been applied)"
+                    : $"could not reach the tracking server at {_options.Location} ({attempts} attempt{(attempts == 1 ? "" : "s")})";
                 throw new TrackingException(
                     timedOut ? RestErrorCodes.Timeout : RestErrorCodes.ConnectionError,
-                    $"{what}: could not reach the tracking server at {_options.Location} ({attempts} attempt{(attempts == 1 ? "" : "s")}): {reason}",
+                    $"{what}: {problem}: {reason}",
                     httpStatus: null,
                     failure);
             }
 
-            var retry = retries + 1;
+            var failures = retries + 1;
             var delay = response?.RetryAfter is { } retryAfter && _options.RespectRetryAfter && RestRetryPolicy.HonoursRetryAfter(response.Status)
                 ? retryAfter
-                : RestRetryPolicy.Backoff(retry, _options.BackoffFactor, _options.BackoffJitter, retry <= 1 ? 0 : _hooks.NextRandom());
+                : RestRetryPolicy.Backoff(failures, _options.BackoffFactor, _options.BackoffJitter, failures <= 1 ? 0 : _hooks.NextRandom());
             await _hooks.Delay(delay, cancellation).ConfigureAwait(false);
         }
     }
 
-    bool ShouldRetry(RestResponse response) =>
-        RestRetryPolicy.IsRetriedStatus(response.Status)
+    bool ShouldRetry(RestResponse response, RetryMode retry) =>
+        (retry == RetryMode.Always ? RestRetryPolicy.IsRetriedStatus(response.Status) : RestRetryPolicy.IsUnhandledStatus(response.Status))
         || (_options.RespectRetryAfter && response.RetryAfter is not null && RestRetryPolicy.HonoursRetryAfter(response.Status));
+
+    /// <summary>
+    /// True when the request certainly never left: no connection could be made (refused, unreachable, the name did not
+    /// resolve). A connection lost later, a reset, a timeout or an ended response may come after the server applied it.
+    /// </summary>
+    static bool NeverSent(Exception failure) =>
+        failure is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
 
     static bool IsConnectionFailure(Exception e, CancellationToken cancellation) => e switch
     {

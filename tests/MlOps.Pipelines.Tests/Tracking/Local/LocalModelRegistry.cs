@@ -100,6 +100,44 @@ public sealed class LocalModelRegistry : IDisposable
     }
 
     [Fact]
+    public async Task Versions_are_found_by_model_and_run()
+    {
+        const string OtherRun = "0123456789abcdef0123456789abcdef";
+        _folder.RunIds.Enqueue(OtherRun);
+        await _store.CreateRunAsync("0", "other", TrackingFolder.T0, [], _none);
+        await _store.CreateRegisteredModelAsync("churn", _none);
+        await _store.CreateRegisteredModelAsync("fraud", _none);
+        await _store.CreateModelVersionAsync("churn", RunId, "model", [new Tag("attempt", "a1")], _none);
+        await _store.CreateModelVersionAsync("churn", OtherRun, "model", [], _none);
+        for (var i = 0; i < 9; i++) await _store.CreateModelVersionAsync("churn", RunId, "model", [], _none);
+        await _store.CreateModelVersionAsync("fraud", RunId, "model", [], _none);
+        await _store.SetAliasAsync("churn", "champion", "3", _none);
+
+        var found = await _store.FindModelVersionsAsync("churn", RunId, _none);
+
+        // Numeric order: version-10 and version-11 after version-9.
+        Assert.Equal(["1", "3", "4", "5", "6", "7", "8", "9", "10", "11"], found.Select(v => v.Version));
+        Assert.All(found, v => Assert.Equal(("churn", RunId), (v.Name, v.RunId)));
+        Assert.Equal([new Tag("attempt", "a1")], found[0].Tags);
+        Assert.Equal(["champion"], found[1].Aliases);
+        Assert.Equal(["2"], (await _store.FindModelVersionsAsync("churn", OtherRun, _none)).Select(v => v.Version));
+        Assert.Equal(["1"], (await _store.FindModelVersionsAsync("fraud", RunId, _none)).Select(v => v.Version));
+    }
+
+    [Fact]
+    public async Task No_versions_of_a_run_or_of_a_missing_model_is_an_empty_list()
+    {
+        Assert.Empty(await _store.FindModelVersionsAsync("churn", RunId, _none));
+        await _store.CreateRegisteredModelAsync("churn", _none);
+        Assert.Empty(await _store.FindModelVersionsAsync("churn", RunId, _none));
+        await _store.CreateModelVersionAsync("churn", RunId, "model", [], _none);
+        Assert.Empty(await _store.FindModelVersionsAsync("churn", "0123456789abcdef0123456789abcdef", _none));
+        Assert.False(Directory.Exists(_folder.PathOf("models", "nobody")));
+        await Fails("INVALID_PARAMETER_VALUE", () => _store.FindModelVersionsAsync("team/churn", RunId, _none), "path separator");
+        await Fails("INVALID_PARAMETER_VALUE", () => _store.FindModelVersionsAsync("churn", "../x", _none));
+    }
+
+    [Fact]
     public async Task Aliases_are_set_moved_and_deleted()
     {
         await _store.CreateRegisteredModelAsync("churn", _none);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using static MlOps.Pipelines.Tests.Tracking.Rest.Field;
 
 namespace MlOps.Pipelines.Tests.Tracking.Rest;
@@ -130,6 +131,7 @@ sealed partial class FakeMlflowServer
         add("POST", "/mlflow/model-versions/create",
             [Str("name", Need.Required), Str("source", Need.Required), Str("run_id"), Objs("tags", KeyValue), Str("run_link"), Str("description")], CreateVersion);
         add("GET", "/mlflow/model-versions/get", [Str("name", Need.Required), Str("version", Need.Required)], GetVersion);
+        add("GET", "/mlflow/model-versions/search", [Str("filter"), Int("max_results"), Strs("order_by"), Str("page_token")], SearchVersions);
         add("POST", "/mlflow/registered-models/alias", [Str("name", Need.Required), Str("alias", Need.Required), Str("version", Need.Required)], SetAlias);
         add("DELETE", "/mlflow/registered-models/alias", [Str("name", Need.Required), Str("alias", Need.Required)], DeleteAlias);
         add("GET", "/mlflow/registered-models/alias", [Str("name", Need.Required), Str("alias", Need.Required)], GetVersionByAlias);
@@ -207,6 +209,63 @@ sealed partial class FakeMlflowServer
         var model = ExistingModel(body.Str("name")!);
         var version = ExistingVersion(model, body.Str("version")!);
         return Json(w => WriteVersion(w, model, version));
+    }
+
+    FakeResponse SearchVersions(JsonElement body)
+    {
+        var maxResults = body.Long("max_results") ?? 10000;
+        if (maxResults is < 1 or > 200000)
+            throw FakeMlflowError.Invalid($"Invalid value {maxResults} for parameter 'max_results' supplied. It must be at most 200000.");
+        if (body.Items("order_by").Any())
+            throw FakeMlflowError.Invalid("The fake server supports only the default order (name ASC, version DESC).");
+        var clauses = ParseVersionFilter(body.Str("filter") ?? "");
+        var matches = _models.Values
+            .SelectMany(m => m.Versions.Select(v => (Model: m, Version: v)))
+            .Where(x => clauses.All(c => c.Field == "name" ? x.Version.Name == c.Value : x.Version.RunId == c.Value))
+            .OrderBy(x => x.Version.Name, StringComparer.Ordinal)
+            .ThenByDescending(x => long.Parse(x.Version.Version, CultureInfo.InvariantCulture))
+            .ToList();
+        var (page, next) = Paginate(matches, body.Str("page_token"), maxResults);
+        return Json(w =>
+        {
+            if (page.Count > 0)
+            {
+                w.WriteStartArray("model_versions");
+                foreach (var (model, version) in page)
+                {
+                    w.WriteStartObject();
+                    WriteVersionFields(w, model, version);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
+            if (next is not null) w.WriteString("next_page_token", next);
+        });
+    }
+
+    sealed record VersionClause(string Field, string Value);
+
+    // name = '<value>' or run_id = '<value>' (single or double quotes, nothing escaped), joined with AND.
+    [GeneratedRegex("""\G\s*(?<field>name|run_id)\s*=\s*(?:'(?<value>[^']*)'|"(?<value>[^"]*)")\s*""")]
+    private static partial Regex VersionClausePattern();
+
+    static List<VersionClause> ParseVersionFilter(string filter)
+    {
+        var clauses = new List<VersionClause>();
+        if (string.IsNullOrWhiteSpace(filter)) return clauses;
+        var position = 0;
+        while (true)
+        {
+            var match = VersionClausePattern().Match(filter, position);
+            if (!match.Success)
+                throw FakeMlflowError.Invalid($"Invalid filter '{filter}' (the fake server understands only name = '<value>' and run_id = '<value>' joined with AND).");
+            clauses.Add(new VersionClause(match.Groups["field"].Value, match.Groups["value"].Value));
+            position = match.Index + match.Length;
+            if (position == filter.Length) return clauses;
+            var and = AndPattern().Match(filter, position);
+            if (!and.Success) throw FakeMlflowError.Invalid($"Invalid filter '{filter}': expected AND at position {position}.");
+            position = and.Index + and.Length;
+        }
     }
 
     FakeResponse SetAlias(JsonElement body)

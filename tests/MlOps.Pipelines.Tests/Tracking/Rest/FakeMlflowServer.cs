@@ -85,7 +85,7 @@ sealed partial class FakeMlflowServer : IAsyncDisposable
     /// <summary>New experiments get <c>{root}/{experiment_id}</c> as artifact_location ("mlflow-artifacts:" = the proxy, as `mlflow server` with no --default-artifact-root).</summary>
     public string DefaultArtifactRoot { get; set; } = "mlflow-artifacts:";
 
-    /// <summary>When set, runs/search, metrics/get-history and artifacts/list answer at most this many items per page.</summary>
+    /// <summary>When set, runs/search, model-versions/search, metrics/get-history and artifacts/list answer at most this many items per page.</summary>
     public int? PageSize { get; set; }
 
     /// <summary>Every request so far, in arrival order.</summary>

@@ -174,6 +174,29 @@ public sealed class FakeMlflowServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Model_version_search_understands_only_name_and_run_id_clauses()
+    {
+        const string Search = "/api/2.0/mlflow/model-versions/search";
+        var run = await CreateRunAsync();
+        await SendAsync("POST", "/api/2.0/mlflow/registered-models/create", """{"name": "m"}""");
+        await SendAsync("POST", "/api/2.0/mlflow/model-versions/create", $$"""{"name": "m", "source": "mlflow-artifacts:/0/{{run}}/artifacts/model", "run_id": "{{run}}"}""");
+
+        var filter = Uri.EscapeDataString($"name = 'm' AND run_id = '{run}'");
+        var (status, _, body) = await SendAsync("GET", $"{Search}?filter={filter}&max_results=5");
+        Assert.Equal(200, status);
+        using (var document = JsonDocument.Parse(body))
+            Assert.Equal("1", document.RootElement.GetProperty("model_versions").EnumerateArray().Single().GetProperty("version").GetString());
+        Assert.Equal((200, "{}"), ((await SendAsync("GET", $"{Search}?filter={Uri.EscapeDataString("run_id = 'none'")}")).Status, (await SendAsync("GET", $"{Search}?filter={Uri.EscapeDataString("run_id = 'none'")}")).Body));
+
+        await AssertInvalidAsync("GET", $"{Search}?filter={Uri.EscapeDataString("tags.k = 'v'")}", null, "Invalid filter");
+        await AssertInvalidAsync("GET", $"{Search}?filter={Uri.EscapeDataString("run_id = 'a' OR name = 'm'")}", null, "expected AND");
+        await AssertInvalidAsync("GET", $"{Search}?order_by=name", null, "default order");
+        await AssertInvalidAsync("GET", $"{Search}?max_results=0", null, "max_results");
+        await AssertInvalidAsync("GET", $"{Search}?run_id={run}", null, "Unknown query parameter 'run_id'");
+        await AssertInvalidAsync("GET", $"{Search}?page_token=nope", null, "Invalid page token");
+    }
+
+    [Fact]
     public async Task Errors_use_mlflows_statuses()
     {
         var (status, _, body) = await SendAsync("GET", "/api/2.0/mlflow/runs/get?run_id=abc");

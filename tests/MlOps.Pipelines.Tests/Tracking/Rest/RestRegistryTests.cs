@@ -58,6 +58,60 @@ public sealed class RestRegistryTests : RestTestBase
     }
 
     [Fact]
+    public async Task Versions_are_found_by_model_and_run()
+    {
+        var (_, run) = await F.NewRunAsync();
+        var (_, other) = await F.NewRunAsync(runName: "other");
+        await F.Store.CreateRegisteredModelAsync("model", default);
+        await F.Store.CreateRegisteredModelAsync("model-b", default);
+        await F.Store.CreateModelVersionAsync("model", run.RunId, "model", [new Tag("attempt", "a1")], default);
+        await F.Store.CreateModelVersionAsync("model", other.RunId, "model", [], default);
+        await F.Store.CreateModelVersionAsync("model", run.RunId, "model", [], default);
+        await F.Store.CreateModelVersionAsync("model-b", run.RunId, "model", [], default);
+
+        var found = await F.Store.FindModelVersionsAsync("model", run.RunId, default);
+
+        Assert.Equal(["1", "3"], found.Select(v => v.Version));
+        Assert.All(found, v => Assert.Equal(("model", run.RunId), (v.Name, v.RunId)));
+        Assert.Equal([new Tag("attempt", "a1")], found[0].Tags);
+        Assert.Equal(["2"], (await F.Store.FindModelVersionsAsync("model", other.RunId, default)).Select(v => v.Version));
+        var search = F.Server.Requests.First(r => r.Path.EndsWith("/model-versions/search", StringComparison.Ordinal));
+        Assert.Equal("GET", search.Method);
+        Assert.Equal($"?filter=run_id%20%3D%20%27{run.RunId}%27&max_results=1000", search.Query);
+    }
+
+    [Fact]
+    public async Task No_versions_of_a_run_or_of_a_missing_model_is_an_empty_list()
+    {
+        var (_, run) = await F.NewRunAsync();
+        var (_, other) = await F.NewRunAsync(runName: "other");
+        await F.Store.CreateRegisteredModelAsync("model", default);
+        await F.Store.CreateModelVersionAsync("model", other.RunId, "model", [], default);
+
+        Assert.Empty(await F.Store.FindModelVersionsAsync("model", run.RunId, default));
+        Assert.Empty(await F.Store.FindModelVersionsAsync("nope", other.RunId, default));
+        Assert.All(F.Server.Requests.Where(r => r.Path.EndsWith("/model-versions/search", StringComparison.Ordinal)), r => Assert.Equal(200, r.Status));
+        Assert.Equal(2, F.Server.Count("/model-versions/search"));
+    }
+
+    [Fact]
+    public async Task Version_search_follows_page_tokens()
+    {
+        F.Server.PageSize = 2;
+        var (_, run) = await F.NewRunAsync();
+        await F.Store.CreateRegisteredModelAsync("model", default);
+        await F.Store.CreateRegisteredModelAsync("other", default);
+        for (var i = 0; i < 3; i++) await F.Store.CreateModelVersionAsync("model", run.RunId, "model", [], default);
+        for (var i = 0; i < 2; i++) await F.Store.CreateModelVersionAsync("other", run.RunId, "model", [], default);
+
+        var found = await F.Store.FindModelVersionsAsync("model", run.RunId, default);
+
+        Assert.Equal(["1", "2", "3"], found.Select(v => v.Version));
+        Assert.Equal(3, F.Server.Count("/model-versions/search"));
+        Assert.Contains("page_token=", F.Last("/model-versions/search").Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_models_and_versions_are_resource_does_not_exist()
     {
         var (_, run) = await F.NewRunAsync();

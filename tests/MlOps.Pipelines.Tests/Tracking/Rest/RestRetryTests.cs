@@ -146,32 +146,214 @@ public sealed class RestRetryTests : RestTestBase
         Assert.Single(F.Server.Requests, r => r.Status == 200); // applied once: Experiment() would throw on two
     }
 
+    // Non-idempotent calls (runs/create, log-batch with metrics, model-versions/create): never repeated blindly when the
+    // outcome is unknown; the caller completes them without duplicates.
+
     [Fact]
-    public async Task A_lost_response_to_runs_create_makes_a_second_run_which_find_runs_by_tag_reveals()
+    public async Task A_lost_response_to_runs_create_is_not_retried_so_the_one_run_can_be_found_by_tag()
     {
         var experiment = await F.Store.CreateExperimentAsync("exp", [], default);
         F.Server.Inject(ServerFault.DropAfterHandling(), "/mlflow/runs/create");
 
-        var run = await F.Store.CreateRunAsync(experiment, "run", RestFixture.T0, [new Tag("mlops.attempt", "a1")], default);
+        var error = await Assert.ThrowsAsync<TrackingException>(() => F.Store.CreateRunAsync(experiment, "run", RestFixture.T0, [new Tag("mlops.attempt", "a1")], default));
 
-        Assert.Equal(2, F.Server.Count("/mlflow/runs/create"));
-        Assert.Equal(2, F.Server.Runs.Count);
-        var found = await F.Store.FindRunsByTagAsync(experiment, "mlops.attempt", "a1", default);
-        Assert.Equal(2, found.Count);
-        Assert.Contains(run.RunId, found);
+        Assert.Equal(RestErrorCodes.ConnectionError, error.ErrorCode);
+        Assert.Null(error.HttpStatus);
+        Assert.True(error.Transient);
+        Assert.Contains("1 attempt;", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, F.Server.Count("/mlflow/runs/create"));
+        Assert.Empty(F.Delays);
+        var run = Assert.Single(F.Server.Runs);
+        Assert.Equal([run.RunId], await F.Store.FindRunsByTagAsync(experiment, "mlops.attempt", "a1", default));
     }
 
     [Fact]
-    public async Task A_lost_response_to_log_batch_duplicates_metric_points_but_params_stay_idempotent()
+    public async Task A_lost_response_to_log_batch_with_metrics_is_not_retried_so_points_are_not_duplicated()
     {
         var (_, run) = await F.NewRunAsync();
         F.Server.Inject(ServerFault.DropAfterHandling(), "/mlflow/runs/log-batch");
 
-        await F.Store.LogBatchAsync(run.RunId, [new Metric("loss", 0.5, RestFixture.T0, 1)], [new Param("lr", "0.1")], [], default);
+        var error = await Assert.ThrowsAsync<TrackingException>(() =>
+            F.Store.LogBatchAsync(run.RunId, [new Metric("loss", 0.5, RestFixture.T0, 1)], [new Param("lr", "0.1")], [], default));
+
+        Assert.Equal(RestErrorCodes.ConnectionError, error.ErrorCode);
+        Assert.True(error.Transient);
+        Assert.Equal(1, F.Server.Count("/mlflow/runs/log-batch"));
+        Assert.Equal([new FakeMetric("loss", 0.5, RestFixture.T0, 1)], F.Server.Run(run.RunId).Metrics);
+        Assert.Equal("0.1", F.Server.Run(run.RunId).Params["lr"]);
+        Assert.Equal([new Metric("loss", 0.5, RestFixture.T0, 1)], await F.Store.GetMetricHistoryAsync(run.RunId, "loss", default));
+    }
+
+    [Fact]
+    public async Task A_lost_response_to_log_batch_without_metrics_is_still_retried_params_and_tags_being_idempotent()
+    {
+        var (_, run) = await F.NewRunAsync();
+        F.Server.Inject(ServerFault.DropAfterHandling(), "/mlflow/runs/log-batch");
+
+        await F.Store.LogBatchAsync(run.RunId, [], [new Param("lr", "0.1")], [new Tag("t", "v")], default);
 
         Assert.Equal(2, F.Server.Count("/mlflow/runs/log-batch"));
-        Assert.Equal(2, F.Server.Run(run.RunId).Metrics.Count);
+        Assert.Equal([S(0)], F.Delays);
         Assert.Equal("0.1", F.Server.Run(run.RunId).Params["lr"]);
+        Assert.Equal("v", F.Server.Run(run.RunId).Tags["t"]);
+    }
+
+    [Fact]
+    public async Task A_lost_response_to_model_versions_create_is_not_retried_so_the_one_version_can_be_found_by_run()
+    {
+        var (_, run) = await F.NewRunAsync();
+        await F.Store.CreateRegisteredModelAsync("model", default);
+        F.Server.Inject(ServerFault.DropAfterHandling(), "/mlflow/model-versions/create");
+
+        var error = await Assert.ThrowsAsync<TrackingException>(() => F.Store.CreateModelVersionAsync("model", run.RunId, "model", [new Tag("attempt", "a1")], default));
+
+        Assert.Equal(RestErrorCodes.ConnectionError, error.ErrorCode);
+        Assert.True(error.Transient);
+        Assert.Equal(1, F.Server.Count("/mlflow/model-versions/create"));
+        Assert.Single(F.Server.Model("model").Versions);
+        var found = Assert.Single(await F.Store.FindModelVersionsAsync("model", run.RunId, default));
+        Assert.Equal(("1", "a1"), (found.Version, found.Tags.Single(t => t.Key == "attempt").Value));
+    }
+
+    [Fact]
+    public async Task A_connection_lost_before_handling_cannot_be_told_apart_so_runs_create_is_not_retried_either()
+    {
+        var experiment = await F.Store.CreateExperimentAsync("exp", [], default);
+        F.Server.Inject(ServerFault.DropBeforeHandling(), "/mlflow/runs/create");
+
+        var error = await Assert.ThrowsAsync<TrackingException>(() => F.Store.CreateRunAsync(experiment, "run", RestFixture.T0, [], default));
+
+        Assert.True(error.Transient);
+        Assert.Equal(1, F.Server.Count("/mlflow/runs/create"));
+        Assert.Empty(F.Server.Runs);
+    }
+
+    [Fact]
+    public async Task A_timeout_of_runs_create_is_not_retried()
+    {
+        var experiment = await F.Store.CreateExperimentAsync("exp", [], default);
+        F.Environment[RestTrackingOptions.TimeoutVariable] = "0.3";
+        var store = F.CreateStore();
+        F.Server.Inject(ServerFault.Latency(TimeSpan.FromSeconds(30)), "/mlflow/runs/create");
+
+        var error = await Assert.ThrowsAsync<TrackingException>(() => store.CreateRunAsync(experiment, "run", RestFixture.T0, [], default));
+
+        Assert.Equal(RestErrorCodes.Timeout, error.ErrorCode);
+        Assert.Null(error.HttpStatus);
+        Assert.True(error.Transient);
+        Assert.Contains("1 attempt;", error.Message, StringComparison.Ordinal);
+        Assert.Empty(F.Delays); // every retry waits first (the first for 0 s): none was made
+    }
+
+    public static TheoryData<string, int> OutcomeUnknownStatuses => new()
+    {
+        { "runs/create", 500 }, { "runs/create", 502 }, { "runs/create", 504 },
+        { "runs/log-batch", 500 }, { "runs/log-batch", 502 }, { "runs/log-batch", 504 },
+        { "model-versions/create", 500 }, { "model-versions/create", 502 }, { "model-versions/create", 504 },
+    };
+
+    [Theory]
+    [MemberData(nameof(OutcomeUnknownStatuses))]
+    public async Task A_500_502_or_504_to_a_non_idempotent_call_is_not_retried(string endpoint, int status)
+    {
+        var call = await PrepareNonIdempotentAsync(endpoint);
+        var body = status == 502 ? "<html>bad gateway</html>" : $$"""{"error_code": "{{(status == 504 ? "DEADLINE_EXCEEDED" : "INTERNAL_ERROR")}}", "message": "injected"}""";
+        F.Server.Inject(ServerFault.Answer(status, body, status == 502 ? "text/html" : "application/json"), "/mlflow/" + endpoint);
+        var before = F.Server.Count("/mlflow/" + endpoint);
+
+        var error = await Assert.ThrowsAsync<TrackingException>(call);
+
+        Assert.Equal(status switch { 500 => "INTERNAL_ERROR", 502 => "HTTP_502", _ => "DEADLINE_EXCEEDED" }, error.ErrorCode);
+        Assert.Equal(status, error.HttpStatus);
+        Assert.True(error.Transient);
+        Assert.Equal(before + 1, F.Server.Count("/mlflow/" + endpoint));
+        Assert.Empty(F.Delays);
+    }
+
+    public static TheoryData<string, int> UnhandledStatuses => new()
+    {
+        { "runs/create", 408 }, { "runs/create", 429 }, { "runs/create", 503 },
+        { "runs/log-batch", 408 }, { "runs/log-batch", 429 }, { "runs/log-batch", 503 },
+        { "model-versions/create", 408 }, { "model-versions/create", 429 }, { "model-versions/create", 503 },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnhandledStatuses))]
+    public async Task A_408_429_or_503_to_a_non_idempotent_call_is_still_retried_and_applied_once(string endpoint, int status)
+    {
+        var call = await PrepareNonIdempotentAsync(endpoint);
+        F.Server.Inject(ServerFault.Answer(status, "{}"), "/mlflow/" + endpoint, times: 2);
+        var before = F.Server.Count("/mlflow/" + endpoint);
+
+        await call();
+
+        Assert.Equal(before + 3, F.Server.Count("/mlflow/" + endpoint));
+        Assert.Equal([S(0), S(4.5)], F.Delays);
+        switch (endpoint)
+        {
+            case "runs/create":
+                Assert.Single(F.Server.Runs, r => r.RunName == "second");
+                break;
+            case "runs/log-batch":
+                Assert.Single(F.Server.Runs.Single().Metrics);
+                break;
+            default:
+                Assert.Single(F.Server.Model("model").Versions);
+                break;
+        }
+    }
+
+    [Fact]
+    public async Task Retry_after_on_429_and_503_is_honoured_for_non_idempotent_calls()
+    {
+        var (experiment, _) = await F.NewRunAsync();
+        F.Server.Inject(ServerFault.TooManyRequests("7"), "/mlflow/runs/create");
+        F.Server.Inject(ServerFault.Unavailable("3"), "/mlflow/runs/create");
+
+        await F.Store.CreateRunAsync(experiment, "second", RestFixture.T0, [], default);
+
+        Assert.Equal([S(7), S(3)], F.Delays);
+        Assert.Equal(2, F.Server.Runs.Count);
+    }
+
+    [Fact]
+    public async Task A_refused_connection_means_nothing_was_sent_so_runs_create_is_retried()
+    {
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var store = F.CreateStore(new Dictionary<string, string>
+        {
+            [RestTrackingOptions.TrackingUriVariable] = $"http://127.0.0.1:{port}",
+            [RestTrackingOptions.MaxRetriesVariable] = "2",
+        });
+
+        var error = await Assert.ThrowsAsync<TrackingException>(() => store.CreateRunAsync("0", "run", RestFixture.T0, [], default));
+
+        Assert.Equal(RestErrorCodes.ConnectionError, error.ErrorCode);
+        Assert.True(error.Transient);
+        Assert.Contains("could not reach", error.Message, StringComparison.Ordinal);
+        Assert.Contains("3 attempts", error.Message, StringComparison.Ordinal);
+        Assert.Equal([S(0), S(4.5)], F.Delays);
+    }
+
+    /// <summary>Sets up what the non-idempotent call needs and returns it (it creates run "second", logs one point, or creates version 1).</summary>
+    async Task<Func<Task>> PrepareNonIdempotentAsync(string endpoint)
+    {
+        var (experiment, run) = await F.NewRunAsync();
+        switch (endpoint)
+        {
+            case "runs/create":
+                return () => F.Store.CreateRunAsync(experiment, "second", RestFixture.T0, [], default);
+            case "runs/log-batch":
+                return () => F.Store.LogBatchAsync(run.RunId, [new Metric("loss", 0.5, RestFixture.T0, 1)], [], [], default);
+            default:
+                await F.Store.CreateRegisteredModelAsync("model", default);
+                return () => F.Store.CreateModelVersionAsync("model", run.RunId, "model", [], default);
+        }
     }
 
     [Fact]

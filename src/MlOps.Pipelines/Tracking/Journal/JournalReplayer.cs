@@ -1,0 +1,161 @@
+namespace MlOps.Pipelines.Tracking;
+
+/// <summary>
+/// Sends a journal's unacknowledged operations to a store, in order, so that sending twice never records twice:
+/// an operation that may already have reached the store (the one in flight when a response was lost or the
+/// process died) is completed instead of repeated — its run found by tag, its metric points already stored
+/// left out, its model version found by run and tag. Params are write-once and tags and artefacts overwrite,
+/// so they may simply be sent again.
+/// </summary>
+internal sealed class JournalReplayer(ITrackingStore store)
+{
+    /// <summary>Tag on every run: the key the journal knows it by.</summary>
+    public const string RunKeyTag = "mlops.run_key";
+
+    /// <summary>Tag on every model version: the journal operation that created it.</summary>
+    public const string OperationTag = "mlops.journal_operation";
+
+    /// <summary>
+    /// Replays until the journal is drained; returns how many operations were sent. A transient failure (server
+    /// unreachable, 429, 5xx) propagates and leaves the rest for later; an operation the store refuses for good is
+    /// recorded in <see cref="JournalState.Rejected"/> and replay goes on.
+    /// </summary>
+    public async Task<int> ReplayAsync(TrackingJournal journal, CancellationToken cancellation)
+    {
+        var sent = 0;
+        foreach (var operation in journal.Read().Where(o => o.Sequence > journal.State.Acknowledged))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var maybeApplied = journal.State.InFlight == operation.Sequence;
+            journal.SaveState(journal.State with { InFlight = operation.Sequence });
+            var state = journal.State;
+            try
+            {
+                state = await ApplyAsync(operation, journal, maybeApplied, cancellation);
+            }
+            catch (TrackingException e) when (!e.Transient)
+            {
+                state = state with { Rejected = new(state.Rejected) { [operation.Sequence] = $"{e.ErrorCode}: {e.Message}" } };
+            }
+            journal.SaveState(state with { Acknowledged = operation.Sequence, InFlight = null });
+            sent++;
+        }
+        return sent;
+    }
+
+    async Task<JournalState> ApplyAsync(TrackingOperation operation, TrackingJournal journal, bool maybeApplied, CancellationToken cancellation)
+    {
+        var state = journal.State;
+        switch (operation)
+        {
+            case StartRun start:
+                var (experimentId, withExperiment) = await ExperimentAsync(start.Experiment, state, cancellation);
+                state = withExperiment;
+                if (maybeApplied && (await store.FindRunsByTagAsync(experimentId, RunKeyTag, start.RunKey, cancellation)).FirstOrDefault() is { } found)
+                    return state with { Runs = new(state.Runs) { [start.RunKey] = found } };
+                var tags = start.Tags.Append(new Tag(RunKeyTag, start.RunKey)).ToList();
+                if (start.ParentRunKey is { } parent) tags.Add(new Tag("mlflow.parentRunId", RunId(state, parent)));
+                var run = await store.CreateRunAsync(experimentId, start.RunName, start.StartTime, tags, cancellation);
+                return state with { Runs = new(state.Runs) { [start.RunKey] = run.RunId } };
+
+            case LogBatch batch:
+                var runId = RunId(state, batch.RunKey);
+                var metrics = maybeApplied ? await NotYetStoredAsync(runId, batch.Metrics, cancellation) : batch.Metrics;
+                if (metrics.Count > 0 || batch.Params.Count > 0 || batch.Tags.Count > 0)
+                    await store.LogBatchAsync(runId, metrics, batch.Params, batch.Tags, cancellation);
+                return state;
+
+            case LogInputs inputs:
+                await store.LogInputsAsync(RunId(state, inputs.RunKey), inputs.Datasets, cancellation);
+                return state;
+
+            case LogArtifact artifact:
+                await store.LogArtifactAsync(RunId(state, artifact.RunKey), Path.Combine(journal.Folder, artifact.StoredFile), artifact.ArtifactPath, cancellation);
+                return state;
+
+            case EndRun end:
+                await store.UpdateRunAsync(RunId(state, end.RunKey), end.Status, end.EndTime, cancellation);
+                return state;
+
+            case RegisterVersion register:
+                return await RegisterAsync(register, journal.Id, state, maybeApplied, cancellation);
+
+            case SetAlias alias:
+                await store.SetAliasAsync(alias.Model, alias.Alias, alias.Version, cancellation);
+                return state;
+
+            default:
+                throw new InvalidOperationException($"Unknown tracking operation {operation.GetType().Name}.");
+        }
+    }
+
+    async Task<(string Id, JournalState State)> ExperimentAsync(string name, JournalState state, CancellationToken cancellation)
+    {
+        if (state.Experiments.TryGetValue(name, out var known)) return (known, state);
+        var id = (await store.GetExperimentByNameAsync(name, cancellation))?.ExperimentId;
+        if (id is null)
+        {
+            try
+            {
+                id = await store.CreateExperimentAsync(name, [], cancellation);
+            }
+            catch (TrackingException e) when (e.ErrorCode == "RESOURCE_ALREADY_EXISTS")
+            {
+                // Another build created it in between.
+                id = (await store.GetExperimentByNameAsync(name, cancellation))?.ExperimentId;
+                if (id is null) throw;
+            }
+        }
+        return (id, state with { Experiments = new(state.Experiments) { [name] = id } });
+    }
+
+    /// <summary>The points of <paramref name="metrics"/> the store does not hold yet (each stored point cancels one equal point).</summary>
+    async Task<IReadOnlyList<Metric>> NotYetStoredAsync(string runId, IReadOnlyList<Metric> metrics, CancellationToken cancellation)
+    {
+        var stored = new Dictionary<(string, long, long, long), int>();
+        foreach (var key in metrics.Select(m => m.Key).Distinct(StringComparer.Ordinal))
+            foreach (var point in await store.GetMetricHistoryAsync(runId, key, cancellation))
+            {
+                var identity = Identity(point);
+                stored[identity] = stored.GetValueOrDefault(identity) + 1;
+            }
+        var missing = new List<Metric>();
+        foreach (var metric in metrics)
+        {
+            var identity = Identity(metric);
+            if (stored.GetValueOrDefault(identity) > 0) stored[identity]--;
+            else missing.Add(metric);
+        }
+        return missing;
+
+        static (string, long, long, long) Identity(Metric m) => (m.Key, m.Timestamp, m.Step, BitConverter.DoubleToInt64Bits(m.Value));
+    }
+
+    async Task<JournalState> RegisterAsync(RegisterVersion register, string journalId, JournalState state, bool maybeApplied, CancellationToken cancellation)
+    {
+        var runId = RunId(state, register.RunKey);
+        var marker = new Tag(OperationTag, $"{journalId}:{register.Sequence}");
+        ModelVersion? version = null;
+        if (maybeApplied)
+            version = (await store.FindModelVersionsAsync(register.Model, runId, cancellation)).FirstOrDefault(v => v.Tags.Contains(marker));
+        if (version is null)
+        {
+            if (await store.GetRegisteredModelAsync(register.Model, cancellation) is null)
+            {
+                try
+                {
+                    await store.CreateRegisteredModelAsync(register.Model, cancellation);
+                }
+                catch (TrackingException e) when (e.ErrorCode == "RESOURCE_ALREADY_EXISTS")
+                {
+                }
+            }
+            version = await store.CreateModelVersionAsync(register.Model, runId, register.ArtifactPath, [.. register.Tags, marker], cancellation);
+        }
+        foreach (var alias in register.Aliases) await store.SetAliasAsync(register.Model, alias, version.Version, cancellation);
+        return state with { Versions = new(state.Versions) { [register.Sequence] = version.Version } };
+    }
+
+    static string RunId(JournalState state, string runKey) =>
+        state.Runs.TryGetValue(runKey, out var id) ? id : throw new InvalidDataException($"The tracking journal logs to run '{runKey}' before starting it.");
+}

@@ -1,0 +1,163 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MlOps.Pipelines.Caching;
+
+namespace MlOps.Pipelines.Tracking;
+
+/// <summary>
+/// The operations of one invocation, in order, on disk before anything is sent: <c>journal.jsonl</c> (one
+/// operation a line, appended and flushed), <c>state.json</c> (how far the store has acknowledged, and the ids it
+/// gave our runs; rewritten atomically) and <c>files/</c> (artefacts waiting for upload). A journal that is
+/// closed and fully acknowledged is deleted; anything else is replayed by the next run or <c>SyncRuns</c>.
+/// </summary>
+internal sealed class TrackingJournal
+{
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    readonly Lock _gate = new();
+    long _last;
+
+    TrackingJournal(string folder, JournalState state, long last)
+    {
+        Folder = folder;
+        State = state;
+        _last = last;
+    }
+
+    public string Folder { get; }
+
+    public string Id => Path.GetFileName(Folder);
+
+    public JournalState State { get; private set; }
+
+    string JournalFile => Path.Combine(Folder, "journal.jsonl");
+
+    string StateFile => Path.Combine(Folder, "state.json");
+
+    /// <summary>A new, empty journal <paramref name="id"/> under <paramref name="root"/>.</summary>
+    public static TrackingJournal Create(string root, string id)
+    {
+        var folder = Path.Combine(root, id);
+        Directory.CreateDirectory(Path.Combine(folder, "files"));
+        var journal = new TrackingJournal(folder, new JournalState(), 0);
+        journal.SaveState(journal.State);
+        File.WriteAllText(journal.JournalFile, "");
+        return journal;
+    }
+
+    /// <summary>The journals under <paramref name="root"/> still holding work, oldest first.</summary>
+    public static IReadOnlyList<TrackingJournal> Pending(string root)
+    {
+        if (!Directory.Exists(root)) return [];
+        var journals = new List<TrackingJournal>();
+        foreach (var folder in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+        {
+            var stateFile = Path.Combine(folder, "state.json");
+            if (!File.Exists(stateFile)) continue;
+            var state = JsonSerializer.Deserialize<JournalState>(File.ReadAllText(stateFile), Json) ?? new JournalState();
+            var journal = new TrackingJournal(folder, state, 0);
+            journal._last = journal.Read().LastOrDefault()?.Sequence ?? 0;
+            journals.Add(journal);
+        }
+        return journals;
+    }
+
+    /// <summary>Writes <paramref name="operation"/> at the end, numbered, and returns it with its number.</summary>
+    public TrackingOperation Append(TrackingOperation operation)
+    {
+        lock (_gate)
+        {
+            var numbered = operation with { Sequence = ++_last };
+            using var stream = new FileStream(JournalFile, FileMode.Append, FileAccess.Write, FileShare.Read);
+            using (var writer = new Utf8JsonWriter(stream))
+                JsonSerializer.Serialize(writer, numbered, Json);
+            stream.WriteByte((byte)'\n');
+            return numbered;
+        }
+    }
+
+    /// <summary>Keeps a copy of <paramref name="path"/> until it is uploaded (a hard link when possible) and returns its name in the journal.</summary>
+    public string Keep(string path)
+    {
+        var name = $"{Guid.NewGuid():N}{Path.GetExtension(path)}";
+        var kept = Path.Combine(Folder, "files", name);
+        FileSystemNative.LinkOrCopy(path, kept);
+        return Path.Combine("files", name);
+    }
+
+    /// <summary>Every complete operation, in order. A line cut short by a crash (the last one) is ignored.</summary>
+    public IReadOnlyList<TrackingOperation> Read()
+    {
+        var operations = new List<TrackingOperation>();
+        using var reader = new StreamReader(new FileStream(JournalFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length == 0) continue;
+            try
+            {
+                operations.Add(JsonSerializer.Deserialize<TrackingOperation>(line, Json)!);
+            }
+            catch (JsonException) when (reader.EndOfStream)
+            {
+                break;
+            }
+        }
+        return operations;
+    }
+
+    /// <summary>Records the store's progress; written atomically, so a crash keeps the old or the new state.</summary>
+    public void SaveState(JournalState state)
+    {
+        lock (_gate)
+        {
+            // Closing is one-way: a replayer saving a state it read before the close must not reopen the journal.
+            State = state with { Closed = state.Closed || State.Closed };
+            AtomicFile.WriteAllText(StateFile, JsonSerializer.Serialize(State, Json));
+        }
+    }
+
+    /// <summary>No operation will be appended any more (the invocation ended).</summary>
+    public void Close() => SaveState(State with { Closed = true });
+
+    /// <summary>Whether everything appended has been acknowledged.</summary>
+    public bool Drained => State.Acknowledged >= Volatile.Read(ref _last);
+
+    /// <summary>Operations appended but not acknowledged yet.</summary>
+    public long Waiting => Volatile.Read(ref _last) - State.Acknowledged;
+
+    /// <summary>Deletes the journal once it is closed and drained: nothing in it is needed any more.</summary>
+    public bool DeleteIfDone()
+    {
+        if (!State.Closed || !Drained) return false;
+        Directory.Delete(Folder, recursive: true);
+        return true;
+    }
+}
+
+/// <summary>
+/// How far a journal got. <see cref="InFlight"/> is the operation being sent when the state was saved: after a
+/// crash or a lost response it may or may not have reached the store, so its replay must not apply it twice.
+/// </summary>
+internal sealed record JournalState
+{
+    public long Acknowledged { get; init; }
+    public long? InFlight { get; init; }
+    public bool Closed { get; init; }
+
+    /// <summary>Our run keys → the store's run ids.</summary>
+    public Dictionary<string, string> Runs { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Experiment names → ids.</summary>
+    public Dictionary<string, string> Experiments { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Sequence of a <see cref="RegisterVersion"/> → the version it created.</summary>
+    public Dictionary<long, string> Versions { get; init; } = [];
+
+    /// <summary>Operations the store refused for good (a param changed, a limit exceeded): sequence → its error.</summary>
+    public Dictionary<long, string> Rejected { get; init; } = [];
+}

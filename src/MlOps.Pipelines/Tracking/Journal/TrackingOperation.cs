@@ -1,0 +1,40 @@
+using System.Text.Json.Serialization;
+
+namespace MlOps.Pipelines.Tracking;
+
+/// <summary>
+/// One thing to tell the tracking store, written to the journal before it is sent. Runs are named by keys this
+/// tool chooses (the invocation's id, "invocation/target"), never by the ids a server hands out, so a journal can
+/// be replayed against a server that never saw it, or saw part of it.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "op")]
+[JsonDerivedType(typeof(StartRun), "start-run")]
+[JsonDerivedType(typeof(LogBatch), "log-batch")]
+[JsonDerivedType(typeof(LogInputs), "log-inputs")]
+[JsonDerivedType(typeof(LogArtifact), "log-artifact")]
+[JsonDerivedType(typeof(EndRun), "end-run")]
+[JsonDerivedType(typeof(RegisterVersion), "register-version")]
+[JsonDerivedType(typeof(SetAlias), "set-alias")]
+internal abstract record TrackingOperation
+{
+    /// <summary>Position in its journal, from 1.</summary>
+    public long Sequence { get; init; }
+}
+
+/// <summary>A run in the named experiment (created when missing), a child of <see cref="ParentRunKey"/> when given.</summary>
+internal sealed record StartRun(string RunKey, string Experiment, string RunName, long StartTime, IReadOnlyList<Tag> Tags, string? ParentRunKey) : TrackingOperation;
+
+internal sealed record LogBatch(string RunKey, IReadOnlyList<Metric> Metrics, IReadOnlyList<Param> Params, IReadOnlyList<Tag> Tags) : TrackingOperation;
+
+internal sealed record LogInputs(string RunKey, IReadOnlyList<DatasetInput> Datasets) : TrackingOperation;
+
+/// <summary>A file kept in the journal's own folder (<see cref="StoredFile"/>, relative to it) until it is uploaded.</summary>
+internal sealed record LogArtifact(string RunKey, string StoredFile, string ArtifactPath) : TrackingOperation;
+
+internal sealed record EndRun(string RunKey, RunStatus Status, long EndTime) : TrackingOperation;
+
+/// <summary>A new version of <see cref="Model"/> from the run's artefact folder, tagged so a replay can find it again.</summary>
+internal sealed record RegisterVersion(string Model, string RunKey, string ArtifactPath, IReadOnlyList<Tag> Tags, IReadOnlyList<string> Aliases) : TrackingOperation;
+
+/// <summary>Points an alias at a version that already exists (e.g. a rollback).</summary>
+internal sealed record SetAlias(string Model, string Alias, string Version) : TrackingOperation;

@@ -1,0 +1,192 @@
+using MlOps.Pipelines.Caching;
+using MlOps.Pipelines.Discovery;
+using MlOps.Pipelines.Execution;
+using MlOps.Pipelines.Output;
+
+namespace MlOps.Pipelines.Tracking;
+
+/// <summary>
+/// Reports one invocation: per pipeline an MLflow experiment and a parent run (standard tags, every non-secret
+/// parameter), per target a child run (the parameters it read, its metrics, status, timing, cache status, dataset
+/// inputs, artefacts). Everything is appended to a <see cref="TrackingJournal"/> first and sent by a background
+/// sender, so a slow or unreachable server never holds up or fails the build: what it could not take stays in the
+/// journal for the next run or <c>./build.sh SyncRuns</c>.
+/// </summary>
+internal sealed class TrackingSession : IAsyncDisposable
+{
+    /// <summary>How long the end of a build waits for the sender to deliver what is left (unless tracking is required).</summary>
+    static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);
+
+    readonly TrackingJournal _journal;
+    readonly ITrackingStore _store;
+    readonly ConsoleOutput _output;
+    readonly bool _required;
+    readonly string _journalRoot;
+    readonly SemaphoreSlim _wake = new(0);
+    readonly CancellationTokenSource _stop = new();
+    readonly Task _sender;
+    readonly Dictionary<PipelineModel, string> _parents = [];
+    readonly TimeProvider _clock;
+    volatile TrackingException? _offline;
+
+    TrackingSession(ITrackingStore store, TrackingJournal journal, string journalRoot, ConsoleOutput output, bool required, TimeProvider clock)
+    {
+        _store = store;
+        _journal = journal;
+        _journalRoot = journalRoot;
+        _output = output;
+        _required = required;
+        _clock = clock;
+        _sender = Task.Run(SendAsync);
+    }
+
+    public string Location => _store.Location;
+
+    /// <summary>Starts reporting invocation <paramref name="invocation"/> and the parent run of each pipeline in the plan.</summary>
+    public static TrackingSession Start(ITrackingStore store, AbsolutePath root, string invocation, IReadOnlyList<TargetModel> plan,
+        IReadOnlyDictionary<PipelineModel, IReadOnlyList<Param>> parameters, IReadOnlyList<Tag> standardTags, ConsoleOutput output, bool required,
+        TimeProvider? clock = null)
+    {
+        var journalRoot = JournalRoot(root);
+        var session = new TrackingSession(store, TrackingJournal.Create(journalRoot, invocation), journalRoot, output, required, clock ?? TimeProvider.System);
+        foreach (var pipeline in plan.Select(t => t.Pipeline).Distinct())
+        {
+            var key = $"{invocation}/{pipeline.Name}";
+            session._parents[pipeline] = key;
+            session.Append(new StartRun(key, pipeline.Name, $"{pipeline.Name} {invocation}", session.Now, [.. standardTags, new Tag("mlflow.runName", $"{pipeline.Name} {invocation}")], null));
+            session.AppendBatches(key, [], parameters.GetValueOrDefault(pipeline) ?? [], []);
+        }
+        return session;
+    }
+
+    public static string JournalRoot(AbsolutePath root) => root / ".nuke" / "tracking";
+
+    internal long Now => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>A child run for a target about to run.</summary>
+    public TargetTracker Begin(TargetModel target) => new(this, $"{_parents[target.Pipeline]}/{target.Name}", _parents[target.Pipeline], target, Now);
+
+    /// <summary>A target that did not run its actions (cached, skipped, not run): recorded as a finished or killed child run.</summary>
+    public void Record(TargetRun run)
+    {
+        if (run.Status is not (TargetStatus.Cached or TargetStatus.Cancelled)) return;
+        var tracker = Begin(run.Target);
+        tracker.End(run);
+    }
+
+    /// <summary>Closes each pipeline's parent run: failed when a target failed, killed when cancelled; the lock file as its artefact.</summary>
+    public void End(IReadOnlyList<TargetRun> runs, bool cancelled)
+    {
+        foreach (var (pipeline, key) in _parents)
+        {
+            var mine = runs.Where(r => r.Target.Pipeline == pipeline).ToList();
+            if (File.Exists(LockFile.PathFor(pipeline))) Append(new LogArtifact(key, Keep(LockFile.PathFor(pipeline)), Path.GetFileName(LockFile.PathFor(pipeline))));
+            var status = cancelled ? RunStatus.Killed : mine.Any(r => r.Status == TargetStatus.Failed) ? RunStatus.Failed : RunStatus.Finished;
+            Append(new EndRun(key, status, Now));
+        }
+    }
+
+    internal void Append(TrackingOperation operation)
+    {
+        _journal.Append(operation);
+        _wake.Release();
+    }
+
+    /// <summary>Appends metrics, params and tags in log-batch calls within MLflow's limits.</summary>
+    internal void AppendBatches(string runKey, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> parameters, IReadOnlyList<Tag> tags)
+    {
+        const int maxMetrics = 1000, maxParams = 100, maxTags = 100;
+        int m = 0, p = 0, t = 0;
+        while (m < metrics.Count || p < parameters.Count || t < tags.Count)
+        {
+            var takeParams = Math.Min(maxParams, parameters.Count - p);
+            var takeTags = Math.Min(maxTags, tags.Count - t);
+            var takeMetrics = Math.Min(Math.Min(maxMetrics, 1000 - takeParams - takeTags), metrics.Count - m);
+            Append(new LogBatch(runKey, [.. metrics.Skip(m).Take(takeMetrics)], [.. parameters.Skip(p).Take(takeParams)], [.. tags.Skip(t).Take(takeTags)]));
+            m += takeMetrics;
+            p += takeParams;
+            t += takeTags;
+        }
+    }
+
+    internal string Keep(string path) => _journal.Keep(path);
+
+    /// <summary>
+    /// Sends journals in order: those earlier runs left behind, then this one as it grows. The first transient
+    /// failure (after the store's own retries) takes the session offline: the rest waits in the journal.
+    /// </summary>
+    async Task SendAsync()
+    {
+        var replayer = new JournalReplayer(_store);
+        try
+        {
+            foreach (var earlier in TrackingJournal.Pending(_journalRoot).Where(j => j.Id != _journal.Id))
+            {
+                await replayer.ReplayAsync(earlier, _stop.Token);
+                earlier.DeleteIfDone();
+            }
+            while (true)
+            {
+                await _wake.WaitAsync(_stop.Token);
+                await replayer.ReplayAsync(_journal, _stop.Token);
+                if (_journal.State.Closed && _journal.Drained) return;
+            }
+        }
+        catch (TrackingException e) when (e.Transient && !_stop.IsCancellationRequested)
+        {
+            _offline = e;
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Ends the session: closes the journal, lets the sender finish (briefly, or fully when tracking is required) and says where the runs are.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _journal.Close();
+        _wake.Release();
+        var finished = await Task.WhenAny(_sender, Task.Delay(_required ? Timeout.InfiniteTimeSpan : DrainLimit)) == _sender;
+        if (!finished) await _stop.CancelAsync();
+        await _sender;
+        var waiting = _journal.Waiting;
+        if (_journal.DeleteIfDone() || waiting == 0)
+        {
+            if (_journal.State.Rejected.Count > 0)
+                foreach (var (sequence, error) in _journal.State.Rejected)
+                    _output.Log(LogLevel.Warning, $"tracking: {_store.Location} refused operation {sequence}: {error}");
+            _output.Line($"Tracked in {_store.Location}.", Style.Dim);
+            return;
+        }
+        var why = _offline is { } e ? $"the tracking store at {_store.Location} is unreachable ({e.Message})" : $"the tracking store at {_store.Location} is slow";
+        var message = $"{why}; {waiting} operation(s) kept in {Path.GetRelativePath(Directory.GetCurrentDirectory(), _journal.Folder)}: ./build.sh SyncRuns sends them (the next build tries too).";
+        if (_required) throw new TrackingException(_offline?.ErrorCode ?? TrackingException.DeadlineExceeded, "--tracking-required: " + message);
+        _output.Log(LogLevel.Warning, message);
+    }
+
+    /// <summary>Replays every journal left behind (<c>./build.sh SyncRuns</c>); returns how many journals are still not fully sent.</summary>
+    public static async Task<int> SyncAsync(ITrackingStore store, AbsolutePath root, ConsoleOutput output, CancellationToken cancellation)
+    {
+        var replayer = new JournalReplayer(store);
+        var left = 0;
+        var journals = TrackingJournal.Pending(JournalRoot(root));
+        if (journals.Count == 0) output.Line($"Nothing to send: every run is in {store.Location}.");
+        foreach (var journal in journals)
+        {
+            try
+            {
+                var sent = await replayer.ReplayAsync(journal, cancellation);
+                output.Line($"{journal.Id}: {sent} operation(s) sent to {store.Location}" + (journal.State.Rejected.Count > 0 ? $", {journal.State.Rejected.Count} refused by it" : ""));
+                foreach (var (sequence, error) in journal.State.Rejected) output.Log(LogLevel.Warning, $"{journal.Id}: operation {sequence} refused: {error}");
+                if (!journal.DeleteIfDone() && !journal.State.Closed)
+                    output.Line($"{journal.Id}: still open (a build is running or was killed); sent what it holds so far", Style.Dim);
+            }
+            catch (TrackingException e) when (e.Transient)
+            {
+                left++;
+                output.Log(LogLevel.Error, $"{journal.Id}: {e.Message}; {journal.Waiting} operation(s) still waiting");
+            }
+        }
+        return left;
+    }
+}
