@@ -1,0 +1,135 @@
+using MlOps.Pipelines.Tests.Tracking.Rest;
+
+namespace MlOps.Pipelines.Tests.Tracking.Reporting;
+
+/// <summary>What a build reports: to ./mlruns by default, to a server when configured, kept for SyncRuns when it is down.</summary>
+public sealed class ReportedRuns : IDisposable
+{
+    const string Token = "tr4ck-s3cret";
+    readonly Harness _harness = new();
+
+    public void Dispose() => _harness.Dispose();
+
+    sealed class Tracked : MlPipeline
+    {
+        [Parameter("Training rounds")] readonly int Rounds = 3;
+        [Parameter("A token")][Secret] readonly string? Token;
+        [Parameter("Read by no target")] readonly int Unread = 1;
+
+        readonly Artifact<string> Model = Artifact.Text("model");
+
+        public Target Train => _ => _
+            .Produces(Model)
+            .Executes(context =>
+            {
+                for (var i = 0; i < Rounds; i++) context.LogMetric("loss", 1.0 / (i + 1), i);
+                context.Info(Token is null ? "no token" : "token " + Token);
+                context.Save(Model, $"model of {Rounds} rounds");
+                context.LogArtifact(Model);
+            });
+
+        public Target Evaluate => _ => _
+            .DependsOn(Train)
+            .Executes(context => context.LogMetric("auc", 0.75 + Unread * 0));
+    }
+
+    RunResult Build(params string[] args) => _harness.Run(new PipelineHost().Add<Tracked>(), args);
+
+    /// <summary>Every run folder of the local store's experiment "Tracked", by run name.</summary>
+    Dictionary<string, string> LocalRuns()
+    {
+        var mlruns = Path.Combine(_harness.Root, "mlruns");
+        var experiment = Directory.GetDirectories(mlruns).Single(d => File.Exists(Path.Combine(d, "meta.yaml")) && File.ReadAllText(Path.Combine(d, "meta.yaml")).Contains("name: Tracked"));
+        return Directory.GetDirectories(experiment).Where(d => Directory.Exists(Path.Combine(d, "tags")))
+            .GroupBy(d => File.ReadAllText(Path.Combine(d, "tags", "mlflow.runName")))
+            .ToDictionary(g => g.Key, g => g.OrderBy(d => File.ReadAllText(Path.Combine(d, "meta.yaml"))).Last());
+    }
+
+    static string Read(string run, string path) => File.ReadAllText(Path.Combine(run, path));
+
+    [Fact]
+    public void With_no_configuration_a_build_leaves_a_parent_run_and_a_child_run_per_target_in_mlruns()
+    {
+        var result = Build("Evaluate", "--rounds", "5", "--token", Token);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("Tracked in ", result.Out);
+        var runs = LocalRuns();
+        var parent = runs.Single(r => r.Key.StartsWith("Tracked ", StringComparison.Ordinal)).Value;
+        Assert.Equal("5", Read(parent, "params/Rounds"));
+        Assert.Equal("1", Read(parent, "params/Unread"));
+        Assert.False(File.Exists(Path.Combine(parent, "params", "Token")));
+        Assert.True(File.Exists(Path.Combine(parent, "artifacts", "Tracked.lock.json")));
+
+        var train = runs["Train"];
+        Assert.Equal(Path.GetFileName(parent), Read(train, "tags/mlflow.parentRunId"));
+        Assert.Equal(["Rounds"], Directory.GetFiles(Path.Combine(train, "params")).Select(Path.GetFileName));
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(train, "metrics", "loss")).Length);
+        Assert.Equal("model of 5 rounds", Read(train, "artifacts/model.txt"));
+        Assert.Equal("miss", Read(train, "tags/mlops.cache"));
+        Assert.Contains("status: 3", Read(train, "meta.yaml")); // FINISHED
+        Assert.Single(File.ReadAllLines(Path.Combine(runs["Evaluate"], "metrics", "auc")));
+        Assert.DoesNotContain(Token, string.Join("\n", Directory.GetFiles(Path.Combine(_harness.Root, "mlruns"), "*", SearchOption.AllDirectories).Select(File.ReadAllText)));
+        Assert.Empty(Directory.GetDirectories(Path.Combine(_harness.Root, ".nuke", "tracking"))); // delivered: the journal is gone
+    }
+
+    [Fact]
+    public void A_cached_target_is_reported_with_the_run_that_produced_its_outputs()
+    {
+        var first = Build("Train");
+        var second = Build("Train");
+        Assert.Matches(@"Train\s+Cached", second.Out);
+        var invocation = System.Text.RegularExpressions.Regex.Match(second.Out, @"from run (\S+)\)").Groups[1].Value;
+        var cached = Directory.GetDirectories(Path.GetDirectoryName(LocalRuns()["Train"])!)
+            .Where(d => File.Exists(Path.Combine(d, "tags", "mlops.cache")))
+            .Single(d => Read(d, "tags/mlops.cache") == "hit");
+        Assert.Equal(invocation, Read(cached, "tags/mlops.cached_from_invocation"));
+        Assert.Equal(0, first.ExitCode);
+    }
+
+    [Fact]
+    public async Task With_the_server_down_the_build_goes_on_and_SyncRuns_delivers_everything_once()
+    {
+        _harness.Environment["MLFLOW_TRACKING_URI"] = "http://127.0.0.1:9/"; // discard port: nothing listens
+        _harness.Environment["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0";
+        var result = Build("Evaluate", "--rounds", "2500", "--token", Token);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("unreachable", result.Out);
+        Assert.Contains("./build.sh SyncRuns sends them", result.Out);
+        Assert.Single(Directory.GetDirectories(Path.Combine(_harness.Root, ".nuke", "tracking")));
+
+        await using var server = await FakeMlflowServer.StartAsync("");
+        _harness.Environment["MLFLOW_TRACKING_URI"] = server.BaseUri.AbsoluteUri;
+        var sync = Build("SyncRuns");
+        Assert.True(sync.ExitCode == 0, sync.All);
+        var train = server.Runs.Single(r => r.RunName == "Train");
+        Assert.Equal(2500, train.Metrics.Count(m => m.Key == "loss"));
+        Assert.Equal(3, server.Runs.Count);
+        Assert.All(server.Runs, r => Assert.Equal("FINISHED", r.Status));
+        // 2,500 points in batches of at most 1,000.
+        Assert.InRange(server.Count("/mlflow/runs/log-batch"), 3, 6);
+        Assert.DoesNotContain(server.Requests, r => (r.Body ?? "").Contains(Token, StringComparison.Ordinal));
+        Assert.Empty(Directory.GetDirectories(Path.Combine(_harness.Root, ".nuke", "tracking")));
+
+        var again = Build("SyncRuns");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(3, server.Runs.Count);
+    }
+
+    [Fact]
+    public void With_tracking_required_an_unreachable_server_fails_the_build()
+    {
+        _harness.Environment["MLFLOW_TRACKING_URI"] = "http://127.0.0.1:9/";
+        _harness.Environment["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0";
+        var result = Build("Train", "--tracking-required");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--tracking-required:", result.Out);
+    }
+
+    [Fact]
+    public void Tracking_can_be_turned_off()
+    {
+        var result = Build("Train", "--tracking", "false");
+        Assert.Equal(0, result.ExitCode);
+        Assert.False(Directory.Exists(Path.Combine(_harness.Root, "mlruns")));
+    }
+}
