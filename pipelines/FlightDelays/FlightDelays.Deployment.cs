@@ -4,16 +4,22 @@ using MlOps.Pipelines;
 
 namespace MlOps.Pipelines.Examples;
 
-// Deploy: only a blessed model ships. Until the registry exists, shipping means copying the model, its transform
-// and its evaluation to artifacts/FlightDelays/deployed/ with a record of what was shipped. Never cached: it is
-// a side effect, made idempotent by comparing with what is already deployed.
+// Deploy: only a blessed model ships, and only when it is not worse than the registered champion by more than
+// MaxAucDrop (compared here, not in the cached Evaluate, because the champion changes outside the cache's view).
+// Shipping copies model, transform and evaluation to artifacts/FlightDelays/deployed/, registers that folder as a
+// version of the registered model "FlightDelays" and moves the champion alias to it. Never cached: it is a side
+// effect, made idempotent by comparing the package with what the champion already holds.
 public sealed partial class FlightDelays
 {
+    const string RegisteredModel = "FlightDelays";
+    const string PackageTag = "mlops.package_sha256";
+    const string PreviousChampionTag = "mlops.previous_champion";
+
     sealed record Deployment(string ModelSha256, string TransformSha256, double RocAuc, string Data);
 
     AbsolutePath DeployedDirectory => ArtifactsDirectory / "deployed";
 
-    void DeployModel(TargetContext context)
+    async Task DeployModel(TargetContext context)
     {
         var evaluation = context.Load(Evaluation);
         if (!evaluation.Blessed)
@@ -26,19 +32,62 @@ public sealed partial class FlightDelays
 
         var files = new[] { context.PathOf(Model), context.PathOf(Transform), context.PathOf(Evaluation) };
         var deployment = new Deployment(Sha256(files[0]), Sha256(files[1]), evaluation.RocAuc, Display(InputFile));
-        var record = DeployedDirectory / "deployment.json";
-        if (File.Exists(record) && JsonSerializer.Deserialize<Deployment>(File.ReadAllText(record)) == deployment)
+        var package = Sha256Text(deployment.ModelSha256 + deployment.TransformSha256);
+        var registry = context.Registry;
+        var champion = registry is null ? null : await registry.GetAsync(RegisteredModel, "champion", context.CancellationToken);
+        if (champion is not null && champion.Tags.GetValueOrDefault(PackageTag) == package)
         {
-            context.Info($"up to date: model {deployment.ModelSha256[..12]} is already deployed in {Display(DeployedDirectory)}");
+            context.Info($"up to date: model {deployment.ModelSha256[..12]} is already the champion (version {champion.Version} of {RegisteredModel} in {registry!.Location})");
+            WriteDeployment(deployment, files);
             return;
         }
+        if (champion is not null && champion.Metrics.TryGetValue("test_roc_auc", out var championAuc) && evaluation.RocAuc < championAuc - MaxAucDrop)
+            throw new GateFailedException($"The model does not ship: its test ROC-AUC {Format(evaluation.RocAuc)} is more than {Format(MaxAucDrop)} below the champion's " +
+                $"{Format(championAuc)} (version {champion.Version} of {RegisteredModel}). Failed gates:\n  ROC-AUC not below the champion's − MaxAucDrop: " +
+                $"roc_auc = {Format(evaluation.RocAuc)}, needs >= {Format(championAuc - MaxAucDrop)}");
+
+        var changed = WriteDeployment(deployment, files);
+        if (registry is null)
+        {
+            context.Info(changed ? $"deployed model {deployment.ModelSha256[..12]} (ROC-AUC {Format(deployment.RocAuc)}) to {Display(DeployedDirectory)}; tracking is off, so nothing is registered"
+                : $"up to date: model {deployment.ModelSha256[..12]} is already deployed in {Display(DeployedDirectory)}");
+            return;
+        }
+        context.LogMetric("test_roc_auc", evaluation.RocAuc);
+        var tags = new Dictionary<string, string> { [PackageTag] = package };
+        if (champion is not null) tags[PreviousChampionTag] = champion.Version;
+        var version = await registry.RegisterAsync(RegisteredModel, DeployedDirectory, tags, ["champion"], context.CancellationToken);
+        context.Info(version is null
+            ? $"deployed model {deployment.ModelSha256[..12]}; its registration waits for {registry.Location} (./build.sh SyncRuns completes it)"
+            : $"deployed model {deployment.ModelSha256[..12]} (ROC-AUC {Format(deployment.RocAuc)}): version {version.Version} of {RegisteredModel} is the champion" +
+              (champion is null ? "" : $" (was version {champion.Version})"));
+    }
+
+    /// <summary>Copies the files to deployed/ unless they are there already; the record goes last. True when something changed.</summary>
+    bool WriteDeployment(Deployment deployment, IReadOnlyList<AbsolutePath> files)
+    {
+        var record = DeployedDirectory / "deployment.json";
+        if (File.Exists(record) && JsonSerializer.Deserialize<Deployment>(File.ReadAllText(record)) == deployment) return false;
         Directory.CreateDirectory(DeployedDirectory);
         foreach (var file in files) CopyAtomically(file, DeployedDirectory / file.Name);
         // The record goes last: a deployment without it is incomplete and is redone by the next run.
         var temporary = record + ".tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(deployment));
         File.Move(temporary, record, overwrite: true);
-        context.Info($"deployed model {deployment.ModelSha256[..12]} (ROC-AUC {Format(deployment.RocAuc)}) to {Display(DeployedDirectory)}");
+        return true;
+    }
+
+    /// <summary>Points the champion alias back at the version the current champion replaced.</summary>
+    async Task RollbackModel(TargetContext context)
+    {
+        var registry = context.Registry ?? throw new InvalidOperationException("Rollback needs the model registry: tracking is off (--tracking false).");
+        var champion = await registry.GetAsync(RegisteredModel, "champion", context.CancellationToken)
+            ?? throw new InvalidOperationException($"{RegisteredModel} has no champion in {registry.Location}: nothing to roll back.");
+        if (champion.Tags.GetValueOrDefault(PreviousChampionTag) is not { Length: > 0 } previous)
+            throw new InvalidOperationException($"Version {champion.Version} of {RegisteredModel} replaced no earlier champion: nothing to roll back to.");
+        if (!await registry.SetAliasAsync(RegisteredModel, "champion", previous, context.CancellationToken))
+            throw new InvalidOperationException($"{registry.Location} did not confirm moving the alias; ./build.sh SyncRuns completes it.");
+        context.Info($"champion: version {champion.Version} → version {previous} of {RegisteredModel}");
     }
 
     static void CopyAtomically(string source, string destination)
@@ -47,6 +96,8 @@ public sealed partial class FlightDelays
         File.Copy(source, temporary, overwrite: true);
         File.Move(temporary, destination, overwrite: true);
     }
+
+    static string Sha256Text(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     static string Sha256(string path)
     {

@@ -45,6 +45,9 @@ public sealed partial class FlightDelays : MlPipeline
     [Parameter("Lowest test ROC-AUC that may ship")]
     readonly double MinAuc = 0.6;
 
+    [Parameter("Largest drop of test ROC-AUC below the registered champion's that may still ship")]
+    readonly double MaxAucDrop = 0.005;
+
     readonly Artifact<ValidationReport> Validation = Artifact.Json<ValidationReport>("validation");
     readonly Artifact<Table> CleanFlights = Artifact.Create<Table>("flights", "flights.table", TableFormat.Write, TableFormat.Read);
     readonly Artifact<DataProfile> Profile = Artifact.Json<DataProfile>("profile");
@@ -86,10 +89,15 @@ public sealed partial class FlightDelays : MlPipeline
         .Executes(EvaluateModel);
 
     public Target Deploy => _ => _
-        .Description("Ship the blessed model to artifacts/FlightDelays/deployed (refuses without a blessing)")
+        .Description("Ship the blessed model: artifacts/FlightDelays/deployed, a registered version, the champion alias (refuses without a blessing or below the champion)")
         .Consumes(Model, Transform, Evaluation)
         .Cached(false)
         .Executes(DeployModel);
+
+    public Target Rollback => _ => _
+        .Description("Point the champion alias back at the version the current champion replaced")
+        .Cached(false)
+        .Executes(RollbackModel);
 
     /// <summary>The flights file this run reads.</summary>
     AbsolutePath InputFile => FullData ? FullDataFile : Data!;

@@ -107,6 +107,9 @@ public sealed class TargetContext
     /// <summary>Uploads this artefact (a file, or every file of a folder) to the target's MLflow run once the target succeeds.</summary>
     public void LogArtifact(Artifact artifact) => Track(t => t.LogArtifact(artifact));
 
+    /// <summary>The model registry of the tracking store; null when tracking is off (<c>--tracking false</c>).</summary>
+    public ModelRegistry? Registry => _tracker is null ? null : new ModelRegistry(_tracker.Session, _tracker);
+
     void Track(Action<TargetTracker> report)
     {
         if (_tracker is null) return;

@@ -86,6 +86,39 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     }
 
     [Fact]
+    public void The_first_build_is_tracked_in_mlruns_and_registers_the_champion()
+    {
+        var mlruns = _copy.PathOf("mlruns");
+        var experiment = Directory.GetDirectories(mlruns).Single(d => File.ReadAllText(Path.Combine(d, "meta.yaml")).Contains("name: FlightDelays"));
+        var runs = Directory.GetDirectories(experiment).Where(d => Directory.Exists(Path.Combine(d, "tags")))
+            .ToDictionary(d => Path.GetFileName(d), d => File.ReadAllText(Path.Combine(d, "tags", "mlflow.runName")));
+        var train = runs.First(r => r.Value == "Train").Key;
+        Assert.Equal(150, File.ReadAllLines(Path.Combine(experiment, train, "metrics", "train_log_loss")).Length);
+        Assert.Equal("150", File.ReadAllText(Path.Combine(experiment, train, "params", "Iterations")));
+        Assert.True(File.Exists(Path.Combine(experiment, train, "artifacts", "model.json")));
+        var validate = runs.First(r => r.Value == "Validate").Key;
+        Assert.Single(Directory.GetDirectories(Path.Combine(experiment, validate, "inputs")));
+        Assert.Contains("name: flights", File.ReadAllText(Directory.GetFiles(Path.Combine(experiment, "datasets"), "meta.yaml", SearchOption.AllDirectories).Single()));
+        var parent = runs.First(r => r.Value.StartsWith("FlightDelays ", StringComparison.Ordinal)).Key;
+        foreach (var child in runs.Keys.Where(r => r != parent))
+            Assert.Equal(parent, File.ReadAllText(Path.Combine(experiment, child, "tags", "mlflow.parentRunId")));
+        Assert.Equal("1", File.ReadAllText(_copy.PathOf("mlruns/models/FlightDelays/aliases/champion")));
+        var deploy = runs.First(r => r.Value == "Deploy").Key;
+        Assert.True(File.Exists(Path.Combine(experiment, deploy, "artifacts", "model", "model.json")));
+    }
+
+    [Fact]
+    public void A_model_worse_than_the_champion_is_refused_and_the_champion_stays()
+    {
+        var champion = File.ReadAllText(_copy.PathOf("mlruns/models/FlightDelays/aliases/champion"));
+        var run = _copy.Build("--iterations", "2", "--min-auc", "0.5");
+        Assert.True(run.ExitCode == 3, run.ToString());
+        Assert.Matches(@"is more than 0\.005 below the champion's 0\.\d+ \(version \d+ of FlightDelays\)", run.Out);
+        Assert.Equal(champion, File.ReadAllText(_copy.PathOf("mlruns/models/FlightDelays/aliases/champion")));
+        Assert.False(Directory.Exists(_copy.PathOf($"mlruns/models/FlightDelays/version-{int.Parse(champion, System.Globalization.CultureInfo.InvariantCulture) + 1}")));
+    }
+
+    [Fact]
     public void A_parameter_that_does_not_convert_exits_2_with_one_clear_message()
     {
         var run = _copy.Build("Train", "--iterations", "many");

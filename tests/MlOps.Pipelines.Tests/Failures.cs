@@ -75,8 +75,9 @@ public sealed class Failures : IDisposable
     [Fact]
     public void A_plain_failure_outranks_a_gate_in_the_exit_code()
     {
-        // Tolerated fails first and proceeds, then the gate withholds its blessing: both failed.
-        var both = Run("Tolerated", "Gate");
+        // Tolerated fails first and proceeds, then the gate withholds its blessing: both failed. One at a time, so the
+        // gate (which has no dependencies) cannot fail before Tolerated starts and stop the run.
+        var both = Run("Tolerated", "Gate", "--parallel", "1");
         Assert.Matches(@"Tolerated\s+Failed", both.Out);
         Assert.Matches(@"Gate\s+Gate failed", both.Out);
         Assert.Equal(1, both.ExitCode);

@@ -7,7 +7,7 @@ namespace MlOps.Pipelines.Tracking;
 /// left out, its model version found by run and tag. Params are write-once and tags and artefacts overwrite,
 /// so they may simply be sent again.
 /// </summary>
-internal sealed class JournalReplayer(ITrackingStore store)
+internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged = null)
 {
     /// <summary>Tag on every run: the key the journal knows it by.</summary>
     public const string RunKeyTag = "mlops.run_key";
@@ -38,6 +38,7 @@ internal sealed class JournalReplayer(ITrackingStore store)
                 state = state with { Rejected = new(state.Rejected) { [operation.Sequence] = $"{e.ErrorCode}: {e.Message}" } };
             }
             journal.SaveState(state with { Acknowledged = operation.Sequence, InFlight = null });
+            acknowledged?.Invoke();
             sent++;
         }
         return sent;

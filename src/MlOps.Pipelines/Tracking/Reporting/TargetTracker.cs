@@ -31,6 +31,7 @@ internal sealed class TargetTracker
     }
 
     public string RunKey { get; }
+    internal TrackingSession Session => _session;
     string ParentKey { get; }
     long StartTime { get; }
 
@@ -66,6 +67,17 @@ internal sealed class TargetTracker
     {
         lock (_gate) _artifacts.Add(artifact);
     }
+
+    /// <summary>Appends the folder's upload and its registration; returns the registration's journal position.</summary>
+    public long Register(string model, string folder, IReadOnlyDictionary<string, string> tags, IReadOnlyList<string> aliases)
+    {
+        EnsureStarted();
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            _session.Append(new LogArtifact(RunKey, _session.Keep(file), "model/" + Path.GetRelativePath(folder, file).Replace('\\', '/')));
+        return _session.Append(new RegisterVersion(model, RunKey, "model", [.. tags.Select(t => new Tag(t.Key, t.Value))], aliases)).Sequence;
+    }
+
+    public long SetAlias(string model, string alias, string version) => _session.Append(new SetAlias(model, alias, version)).Sequence;
 
     void EnsureStarted()
     {

@@ -23,6 +23,7 @@ internal sealed class TrackingSession : IAsyncDisposable
     readonly bool _required;
     readonly string _journalRoot;
     readonly SemaphoreSlim _wake = new(0);
+    readonly SemaphoreSlim _progress = new(0);
     readonly CancellationTokenSource _stop = new();
     readonly Task _sender;
     readonly Dictionary<PipelineModel, string> _parents = [];
@@ -86,11 +87,30 @@ internal sealed class TrackingSession : IAsyncDisposable
         }
     }
 
-    internal void Append(TrackingOperation operation)
+    internal TrackingOperation Append(TrackingOperation operation)
     {
-        _journal.Append(operation);
+        var numbered = _journal.Append(operation);
         _wake.Release();
+        return numbered;
     }
+
+    internal ITrackingStore Store => _store;
+
+    /// <summary>Waits until the store has acknowledged operation <paramref name="sequence"/>; false when the session is offline or the limit passed.</summary>
+    internal async Task<bool> WaitAcknowledgedAsync(long sequence, TimeSpan limit, CancellationToken cancellation)
+    {
+        var deadline = _clock.GetUtcNow() + limit;
+        while (_journal.State.Acknowledged < sequence)
+        {
+            if (_offline is not null || _sender.IsCompleted) return false;
+            var left = deadline - _clock.GetUtcNow();
+            if (left <= TimeSpan.Zero || !await _progress.WaitAsync(left, cancellation)) return _journal.State.Acknowledged >= sequence;
+        }
+        return true;
+    }
+
+    /// <summary>The version a registration created, once acknowledged.</summary>
+    internal string? RegisteredVersion(long sequence) => _journal.State.Versions.GetValueOrDefault(sequence);
 
     /// <summary>Appends metrics, params and tags in log-batch calls within MLflow's limits.</summary>
     internal void AppendBatches(string runKey, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> parameters, IReadOnlyList<Tag> tags)
@@ -117,7 +137,7 @@ internal sealed class TrackingSession : IAsyncDisposable
     /// </summary>
     async Task SendAsync()
     {
-        var replayer = new JournalReplayer(_store);
+        var replayer = new JournalReplayer(_store, () => _progress.Release());
         try
         {
             foreach (var earlier in TrackingJournal.Pending(_journalRoot).Where(j => j.Id != _journal.Id))

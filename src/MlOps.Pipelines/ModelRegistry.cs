@@ -1,0 +1,66 @@
+using MlOps.Pipelines.Tracking;
+
+namespace MlOps.Pipelines;
+
+/// <summary>A registered model version: where it came from, its tags, and the metrics of the run that registered it.</summary>
+public sealed record RegisteredVersion(string Model, string Version, string? RunId, IReadOnlyDictionary<string, string> Tags, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>
+/// The MLflow model registry of the store this build reports to (a server, or <c>mlruns/models</c>), seen from a
+/// target. Versions are addressed by aliases (<c>champion</c>, <c>challenger</c>); stages are deprecated by MLflow.
+/// Changes go through the build's tracking journal like everything else, so they are never half made: when the
+/// store cannot be reached they are kept and <c>./build.sh SyncRuns</c> completes them.
+/// </summary>
+public sealed class ModelRegistry
+{
+    /// <summary>How long a change waits for the store to confirm it before it is left to SyncRuns.</summary>
+    static readonly TimeSpan ConfirmLimit = TimeSpan.FromSeconds(30);
+
+    readonly TrackingSession _session;
+    readonly TargetTracker _tracker;
+
+    internal ModelRegistry(TrackingSession session, TargetTracker tracker)
+    {
+        _session = session;
+        _tracker = tracker;
+    }
+
+    /// <summary>Where the registry lives (a server URI or an mlruns folder), for messages.</summary>
+    public string Location => _session.Location;
+
+    /// <summary>The version <paramref name="alias"/> points to, or null when the model or the alias does not exist.</summary>
+    public async Task<RegisteredVersion?> GetAsync(string model, string alias, CancellationToken cancellation = default)
+    {
+        var version = await _session.Store.GetModelVersionByAliasAsync(model, alias, cancellation);
+        return version is null ? null : await DescribeAsync(version, cancellation);
+    }
+
+    /// <summary>
+    /// Uploads every file of <paramref name="folder"/> to this target's run under <c>model/</c>, registers it as a new
+    /// version of <paramref name="model"/> with <paramref name="tags"/>, and points <paramref name="aliases"/> at it.
+    /// Returns the version, or null when the store did not confirm in time (the registration then waits in the
+    /// journal for SyncRuns).
+    /// </summary>
+    public async Task<RegisteredVersion?> RegisterAsync(string model, AbsolutePath folder, IReadOnlyDictionary<string, string> tags, IReadOnlyList<string> aliases, CancellationToken cancellation = default)
+    {
+        var sequence = _tracker.Register(model, folder, tags, aliases);
+        if (!await _session.WaitAcknowledgedAsync(sequence, ConfirmLimit, cancellation)) return null;
+        var version = _session.RegisteredVersion(sequence);
+        return version is null ? null : await DescribeAsync(await _session.Store.GetModelVersionAsync(model, version, cancellation), cancellation);
+    }
+
+    /// <summary>Points <paramref name="alias"/> at an existing version (a rollback); false when the store did not confirm in time.</summary>
+    public async Task<bool> SetAliasAsync(string model, string alias, string version, CancellationToken cancellation = default)
+    {
+        var sequence = _tracker.SetAlias(model, alias, version);
+        return await _session.WaitAcknowledgedAsync(sequence, ConfirmLimit, cancellation);
+    }
+
+    async Task<RegisteredVersion> DescribeAsync(ModelVersion version, CancellationToken cancellation)
+    {
+        IReadOnlyDictionary<string, double> metrics = new Dictionary<string, double>();
+        if (version.RunId is { } runId)
+            metrics = (await _session.Store.GetRunAsync(runId, cancellation)).Metrics.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
+        return new RegisteredVersion(version.Name, version.Version, version.RunId, version.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal), metrics);
+    }
+}
