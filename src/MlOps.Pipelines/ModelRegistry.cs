@@ -56,6 +56,40 @@ public sealed class ModelRegistry
         return await _session.WaitAcknowledgedAsync(sequence, ConfirmLimit, cancellation);
     }
 
+    /// <summary>Removes <paramref name="alias"/> (the version stays addressable by number); false when the store did not confirm in time.</summary>
+    public async Task<bool> DeleteAliasAsync(string model, string alias, CancellationToken cancellation = default)
+    {
+        var sequence = _tracker.DeleteAlias(model, alias);
+        return await _session.WaitAcknowledgedAsync(sequence, ConfirmLimit, cancellation);
+    }
+
+    /// <summary>
+    /// The version a model URI names: <c>models:/name@alias</c> or <c>models:/name/version</c>; null when the alias does
+    /// not exist. Other forms (stages, <c>latest</c>, run URIs) are refused: aliases replace stages.
+    /// </summary>
+    public async Task<RegisteredVersion?> ResolveAsync(string modelUri, CancellationToken cancellation = default)
+    {
+        const string scheme = "models:/";
+        if (!modelUri.StartsWith(scheme, StringComparison.Ordinal))
+            throw new ArgumentException($"'{modelUri}' is not a model URI: use models:/<name>@<alias> or models:/<name>/<version>.", nameof(modelUri));
+        var rest = modelUri[scheme.Length..];
+        var at = rest.LastIndexOf('@');
+        if (at > 0) return await GetAsync(rest[..at], rest[(at + 1)..], cancellation);
+        var slash = rest.LastIndexOf('/');
+        if (slash > 0 && long.TryParse(rest[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            try
+            {
+                return await DescribeAsync(await _session.Store.GetModelVersionAsync(rest[..slash], rest[(slash + 1)..], cancellation), cancellation);
+            }
+            catch (TrackingException e) when (e.ErrorCode == "RESOURCE_DOES_NOT_EXIST")
+            {
+                return null;
+            }
+        }
+        throw new ArgumentException($"'{modelUri}' names no alias or version number: use models:/<name>@<alias> or models:/<name>/<version> (stages and 'latest' are deprecated by MLflow).", nameof(modelUri));
+    }
+
     async Task<RegisteredVersion> DescribeAsync(ModelVersion version, CancellationToken cancellation)
     {
         IReadOnlyDictionary<string, double> metrics = new Dictionary<string, double>();

@@ -65,7 +65,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         using var transform = JsonDocument.Parse(File.ReadAllText(_copy.PathOf("artifacts/FlightDelays/transform.json")));
         var root = transform.RootElement;
         Assert.Equal("mlops-feature-transform", root.GetProperty("format").GetString());
-        var features = root.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("name").GetString()).ToArray();
+        var features = root.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(["hour", "weekday", "distance_decile", "log_distance", "origin", "destination", "origin_share", "destination_share", "route_share"], features);
         var outputs = root.GetProperty("outputs").EnumerateArray().Select(o => o.GetString()).ToArray();
         Assert.Contains("hour=<other>", outputs);

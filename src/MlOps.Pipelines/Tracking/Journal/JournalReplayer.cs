@@ -85,6 +85,10 @@ internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged
                 await store.SetAliasAsync(alias.Model, alias.Alias, alias.Version, cancellation);
                 return state;
 
+            case DeleteAlias alias:
+                await store.DeleteAliasAsync(alias.Model, alias.Alias, cancellation);
+                return state;
+
             default:
                 throw new InvalidOperationException($"Unknown tracking operation {operation.GetType().Name}.");
         }

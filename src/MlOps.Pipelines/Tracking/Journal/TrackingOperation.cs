@@ -15,6 +15,7 @@ namespace MlOps.Pipelines.Tracking;
 [JsonDerivedType(typeof(EndRun), "end-run")]
 [JsonDerivedType(typeof(RegisterVersion), "register-version")]
 [JsonDerivedType(typeof(SetAlias), "set-alias")]
+[JsonDerivedType(typeof(DeleteAlias), "delete-alias")]
 internal abstract record TrackingOperation
 {
     /// <summary>Position in its journal, from 1.</summary>
@@ -38,3 +39,5 @@ internal sealed record RegisterVersion(string Model, string RunKey, string Artif
 
 /// <summary>Points an alias at a version that already exists (e.g. a rollback).</summary>
 internal sealed record SetAlias(string Model, string Alias, string Version) : TrackingOperation;
+
+internal sealed record DeleteAlias(string Model, string Alias) : TrackingOperation;

@@ -79,6 +79,8 @@ internal sealed class TargetTracker
 
     public long SetAlias(string model, string alias, string version) => _session.Append(new SetAlias(model, alias, version)).Sequence;
 
+    public long DeleteAlias(string model, string alias) => _session.Append(new DeleteAlias(model, alias)).Sequence;
+
     void EnsureStarted()
     {
         lock (_gate)

@@ -116,6 +116,19 @@ public sealed class ReportedRuns : IDisposable
     }
 
     [Fact]
+    public async Task Ten_thousand_metric_points_take_ten_requests()
+    {
+        await using var server = await FakeMlflowServer.StartAsync("");
+        _harness.Environment["MLFLOW_TRACKING_URI"] = server.BaseUri.AbsoluteUri;
+        var result = Build("Train", "--rounds", "10000");
+        Assert.True(result.ExitCode == 0, result.All);
+        var train = server.Runs.Single(r => r.RunName == "Train");
+        Assert.Equal(10_000, train.Metrics.Count);
+        var batches = server.Requests.Where(r => r.Path.EndsWith("/mlflow/runs/log-batch", StringComparison.Ordinal) && (r.Body ?? "").Contains(train.RunId, StringComparison.Ordinal)).ToList();
+        Assert.Equal(10, batches.Count(r => (r.Body ?? "").Contains("\"metrics\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void With_tracking_required_an_unreachable_server_fails_the_build()
     {
         _harness.Environment["MLFLOW_TRACKING_URI"] = "http://127.0.0.1:9/";
