@@ -10,7 +10,11 @@ namespace MlOps.Pipelines.ML.Training;
 public sealed record LogisticRegressionOptions(int Iterations = 200, double LearningRate = 0.5, double L2 = 1e-4);
 
 /// <summary>One iteration's training loss, reported through <see cref="IProgress{T}"/>.</summary>
-public readonly record struct TrainingProgress(int Iteration, int Iterations, double Loss);
+public readonly record struct TrainingProgress(int Iteration, int Iterations, double Loss)
+{
+    /// <summary>The same loss on the validation set after this iteration; null when the trainer was given none.</summary>
+    public double? ValidationLoss { get; init; }
+}
 
 /// <summary>A fitted binary logistic model: P(y = 1 | x) = σ(w·x + b).</summary>
 public sealed record LogisticModel(double[] Weights, double Bias)

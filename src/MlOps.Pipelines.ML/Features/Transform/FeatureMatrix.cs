@@ -17,6 +17,27 @@ public sealed class FeatureMatrix
         _index = names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// A matrix of the given columns (copied into one column-major block), for features that come from elsewhere
+    /// than a transform: tests, benchmarks, callers with their own arrays.
+    /// </summary>
+    /// <param name="names">One distinct name per column.</param>
+    /// <param name="columns">The columns' values, all of the same length (the row count).</param>
+    public static FeatureMatrix FromColumns(IReadOnlyList<string> names, IReadOnlyList<float[]> columns)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(columns);
+        if (names.Count != columns.Count) throw new ArgumentException($"{names.Count} names for {columns.Count} columns.", nameof(names));
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count) throw new ArgumentException("Column names must be distinct.", nameof(names));
+        var rows = columns.Count == 0 ? 0 : columns[0].Length;
+        for (var c = 0; c < columns.Count; c++)
+            if (columns[c].Length != rows)
+                throw new ArgumentException($"Column '{names[c]}' has {columns[c].Length} values, the first has {rows}.", nameof(columns));
+        var values = GC.AllocateUninitializedArray<float>(checked(rows * columns.Count));
+        for (var c = 0; c < columns.Count; c++) columns[c].CopyTo(values.AsSpan(c * rows, rows));
+        return new FeatureMatrix(rows, [.. names], values);
+    }
+
     public int Rows { get; }
     public int Columns => Names.Count;
     public IReadOnlyList<string> Names { get; }
