@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using MlOps.Pipelines;
+using MlOps.Pipelines.ML.Packaging;
 
 namespace MlOps.Pipelines.Examples;
 
@@ -15,7 +16,7 @@ public sealed partial class FlightDelays
     const string PackageTag = "mlops.package_sha256";
     const string PreviousChampionTag = "mlops.previous_champion";
 
-    sealed record Deployment(string ModelSha256, string TransformSha256, double RocAuc, string Data);
+    sealed record Deployment(string PackageSha256, double RocAuc, string Data);
 
     AbsolutePath DeployedDirectory => ArtifactsDirectory / "deployed";
 
@@ -30,15 +31,15 @@ public sealed partial class FlightDelays
             throw new GateFailedException(failed.ToString());
         }
 
-        var files = new[] { context.PathOf(Model), context.PathOf(Transform), context.PathOf(Evaluation) };
-        var deployment = new Deployment(Sha256(files[0]), Sha256(files[1]), evaluation.RocAuc, Display(InputFile));
-        var package = Sha256Text(deployment.ModelSha256 + deployment.TransformSha256);
+        // The package verifies itself (every file's hash) on load; its hash is its identity.
+        var package = ModelPackage.Load(context.PathOf(Model), evaluation.PackageSha256).Hash;
+        var deployment = new Deployment(package, evaluation.RocAuc, Display(InputFile));
         var registry = context.Registry;
         var champion = registry is null ? null : await registry.GetAsync(RegisteredModel, "champion", context.CancellationToken);
         if (champion is not null && champion.Tags.GetValueOrDefault(PackageTag) == package)
         {
-            context.Info($"up to date: model {deployment.ModelSha256[..12]} is already the champion (version {champion.Version} of {RegisteredModel} in {registry!.Location})");
-            WriteDeployment(deployment, files);
+            context.Info($"up to date: model {deployment.PackageSha256[..12]} is already the champion (version {champion.Version} of {RegisteredModel} in {registry!.Location})");
+            WriteDeployment(deployment, context.PathOf(Model), context.PathOf(Evaluation));
             return;
         }
         if (champion is not null && champion.Metrics.TryGetValue("test_roc_auc", out var championAuc) && evaluation.RocAuc < championAuc - MaxAucDrop)
@@ -46,31 +47,37 @@ public sealed partial class FlightDelays
                 $"{Format(championAuc)} (version {champion.Version} of {RegisteredModel}). Failed gates:\n  ROC-AUC not below the champion's − MaxAucDrop: " +
                 $"roc_auc = {Format(evaluation.RocAuc)}, needs >= {Format(championAuc - MaxAucDrop)}");
 
-        var changed = WriteDeployment(deployment, files);
+        var changed = WriteDeployment(deployment, context.PathOf(Model), context.PathOf(Evaluation));
         if (registry is null)
         {
-            context.Info(changed ? $"deployed model {deployment.ModelSha256[..12]} (ROC-AUC {Format(deployment.RocAuc)}) to {Display(DeployedDirectory)}; tracking is off, so nothing is registered"
-                : $"up to date: model {deployment.ModelSha256[..12]} is already deployed in {Display(DeployedDirectory)}");
+            context.Info(changed ? $"deployed model {deployment.PackageSha256[..12]} (ROC-AUC {Format(deployment.RocAuc)}) to {Display(DeployedDirectory)}; tracking is off, so nothing is registered"
+                : $"up to date: model {deployment.PackageSha256[..12]} is already deployed in {Display(DeployedDirectory)}");
             return;
         }
         context.LogMetric("test_roc_auc", evaluation.RocAuc);
         var tags = new Dictionary<string, string> { [PackageTag] = package };
         if (champion is not null) tags[PreviousChampionTag] = champion.Version;
-        var version = await registry.RegisterAsync(RegisteredModel, DeployedDirectory, tags, ["champion"], context.CancellationToken);
+        var version = await registry.RegisterAsync(RegisteredModel, DeployedDirectory / "model", tags, ["champion"], context.CancellationToken);
         context.Info(version is null
-            ? $"deployed model {deployment.ModelSha256[..12]}; its registration waits for {registry.Location} (./build.sh SyncRuns completes it)"
-            : $"deployed model {deployment.ModelSha256[..12]} (ROC-AUC {Format(deployment.RocAuc)}): version {version.Version} of {RegisteredModel} is the champion" +
+            ? $"deployed model {deployment.PackageSha256[..12]}; its registration waits for {registry.Location} (./build.sh SyncRuns completes it)"
+            : $"deployed model {deployment.PackageSha256[..12]} (ROC-AUC {Format(deployment.RocAuc)}): version {version.Version} of {RegisteredModel} is the champion" +
               (champion is null ? "" : $" (was version {champion.Version})"));
     }
 
-    /// <summary>Copies the files to deployed/ unless they are there already; the record goes last. True when something changed.</summary>
-    bool WriteDeployment(Deployment deployment, IReadOnlyList<AbsolutePath> files)
+    /// <summary>
+    /// Copies the package (as <c>deployed/model/</c>) and the evaluation to deployed/ unless they are there already;
+    /// the record goes last, so a deployment without it is incomplete and is redone by the next run. True when
+    /// something changed.
+    /// </summary>
+    bool WriteDeployment(Deployment deployment, AbsolutePath package, AbsolutePath evaluation)
     {
         var record = DeployedDirectory / "deployment.json";
         if (File.Exists(record) && JsonSerializer.Deserialize<Deployment>(File.ReadAllText(record)) == deployment) return false;
-        Directory.CreateDirectory(DeployedDirectory);
-        foreach (var file in files) CopyAtomically(file, DeployedDirectory / file.Name);
-        // The record goes last: a deployment without it is incomplete and is redone by the next run.
+        var model = DeployedDirectory / "model";
+        if (Directory.Exists(model)) Directory.Delete(model, recursive: true);
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.GetFiles(package)) CopyAtomically(file, model / Path.GetFileName(file));
+        CopyAtomically(evaluation, DeployedDirectory / evaluation.Name);
         var temporary = record + ".tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(deployment));
         File.Move(temporary, record, overwrite: true);
@@ -96,8 +103,6 @@ public sealed partial class FlightDelays
         File.Copy(source, temporary, overwrite: true);
         File.Move(temporary, destination, overwrite: true);
     }
-
-    static string Sha256Text(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     static string Sha256(string path)
     {

@@ -43,6 +43,8 @@ public sealed partial class FlightDelays
         context.LogArtifact(Transform);
         context.Save(TrainFeatures, TrainingSetOf(train, transform, backend, context.Threads));
         context.Save(TestFeatures, TrainingSetOf(test, transform, backend, context.Threads));
+        // The raw held-out flights too: Evaluate scores them through the model package, as serving will.
+        context.Save(TestFlights, test);
         context.Info($"{train.RowCount:N0} training flights up to {departure[order[^(testRows + 1)]]:yyyy-MM-dd HH:mm}, " +
             $"{test.RowCount:N0} held out; {transform.Schema.Count} feature columns ({backend} kernels); transform {transform.Digest[..12]}");
     }

@@ -33,13 +33,25 @@ public sealed partial class FlightDelays : MlPipeline
     [Parameter("Where feature kernels run: cpu (vectorised, all cores) or reference (scalar, one thread)")]
     readonly KernelBackend Kernels = KernelBackend.Cpu;
 
-    [Parameter("Gradient steps of the logistic regression")]
+    [Parameter("Boosting rounds of the gradient-boosted trees")]
+    readonly int Trees = 100;
+
+    [Parameter("Largest depth of a tree")]
+    readonly int MaxDepth = 6;
+
+    [Parameter("Learning rate (eta) of the gradient-boosted trees")]
+    readonly double Eta = 0.3;
+
+    [Parameter("Seed of the trees' row and column sampling")]
+    readonly int Seed = 7;
+
+    [Parameter("Gradient steps of the logistic-regression baseline")]
     readonly int Iterations = 150;
 
-    [Parameter("Step size of the logistic regression")]
+    [Parameter("Step size of the logistic-regression baseline")]
     readonly double LearningRate = 0.5;
 
-    [Parameter("L2 penalty of the logistic regression")]
+    [Parameter("L2 penalty of the logistic-regression baseline")]
     readonly double L2 = 1e-4;
 
     [Parameter("Lowest test ROC-AUC that may ship")]
@@ -55,7 +67,9 @@ public sealed partial class FlightDelays : MlPipeline
     readonly Artifact<FeatureTransform> Transform = Artifact.Create<FeatureTransform>("transform", "transform.json", (t, stream) => t.Save(stream), FeatureTransform.Load);
     readonly Artifact<TrainingSet> TrainFeatures = TrainingSet.Artifact("train-features");
     readonly Artifact<TrainingSet> TestFeatures = TrainingSet.Artifact("test-features");
-    readonly Artifact<ModelFile> Model = Artifact.Json<ModelFile>("model");
+    readonly Artifact<Table> TestFlights = Artifact.Create<Table>("test-flights", "test-flights.table", TableFormat.Write, TableFormat.Read);
+    readonly Artifact<AbsolutePath> Model = Artifact.Directory("model");
+    readonly Artifact<ModelFile> Baseline = Artifact.Json<ModelFile>("baseline");
     readonly Artifact<EvaluationReport> Evaluation = Artifact.Json<EvaluationReport>("evaluation");
 
     public Target FetchFullData => _ => _
@@ -73,24 +87,24 @@ public sealed partial class FlightDelays : MlPipeline
     public Target Features => _ => _
         .Description("Split by time; fit the feature transform on the training part; write the feature matrices")
         .Consumes(CleanFlights)
-        .Produces(Transform, TrainFeatures, TestFeatures)
+        .Produces(Transform, TrainFeatures, TestFeatures, TestFlights)
         .Executes(ComputeFeatures);
 
     public Target Train => _ => _
-        .Description("Fit a logistic regression on the training features")
-        .Consumes(TrainFeatures)
-        .Produces(Model)
+        .Description("Fit gradient-boosted trees (and a logistic-regression baseline); write the model package")
+        .Consumes(TrainFeatures, Transform, Profile, DatasetIdentity, CleanFlights)
+        .Produces(Model, Baseline)
         .Executes(TrainModel);
 
     public Target Evaluate => _ => _
-        .Description("Score the held-out flights; bless the model when its AUC reaches MinAuc")
-        .Consumes(Model, TestFeatures)
+        .Description("Score the held-out flights through the model package; bless the model when its AUC reaches MinAuc")
+        .Consumes(Model, Baseline, TestFeatures, TestFlights)
         .Produces(Evaluation)
         .Executes(EvaluateModel);
 
     public Target Deploy => _ => _
         .Description("Ship the blessed model: artifacts/FlightDelays/deployed, a registered version, the champion alias (refuses without a blessing or below the champion)")
-        .Consumes(Model, Transform, Evaluation)
+        .Consumes(Model, Evaluation)
         .Cached(false)
         .Executes(DeployModel);
 

@@ -92,12 +92,12 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var experiment = Directory.GetDirectories(mlruns).Single(d => File.Exists(Path.Combine(d, "meta.yaml")) && File.ReadAllText(Path.Combine(d, "meta.yaml")).Contains("name: FlightDelays"));
         var runs = Directory.GetDirectories(experiment).Where(d => Directory.Exists(Path.Combine(d, "tags")))
             .ToDictionary(d => Path.GetFileName(d), d => File.ReadAllText(Path.Combine(d, "tags", "mlflow.runName")));
-        // Other tests add runs to this copy: the first build's Train ran (cache miss) with the default 150 iterations.
+        // Other tests add runs to this copy: the first build's Train ran (cache miss) with the default 100 trees.
         var train = runs.First(r => r.Value == "Train" && File.ReadAllText(Path.Combine(experiment, r.Key, "tags", "mlops.cache")) == "miss"
-            && File.ReadAllText(Path.Combine(experiment, r.Key, "params", "Iterations")) == "150").Key;
-        Assert.Equal(150, File.ReadAllLines(Path.Combine(experiment, train, "metrics", "train_log_loss")).Length);
+            && File.ReadAllText(Path.Combine(experiment, r.Key, "params", "Trees")) == "100").Key;
+        Assert.Equal(100, File.ReadAllLines(Path.Combine(experiment, train, "metrics", "train_log_loss")).Length);
         Assert.Equal("150", File.ReadAllText(Path.Combine(experiment, train, "params", "Iterations")));
-        Assert.True(File.Exists(Path.Combine(experiment, train, "artifacts", "model.json")));
+        Assert.True(File.Exists(Path.Combine(experiment, train, "artifacts", "model", "MLmodel")));
         var validate = runs.First(r => r.Value == "Validate" && Directory.Exists(Path.Combine(experiment, r.Key, "inputs"))).Key;
         Assert.Single(Directory.GetDirectories(Path.Combine(experiment, validate, "inputs")));
         Assert.Contains("name: flights", File.ReadAllText(Directory.GetFiles(Path.Combine(experiment, "datasets"), "meta.yaml", SearchOption.AllDirectories).Single()));
@@ -106,14 +106,14 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         foreach (var child in runs.Keys.Where(r => !parents.Contains(r)))
             Assert.Contains(File.ReadAllText(Path.Combine(experiment, child, "tags", "mlflow.parentRunId")), parents);
         Assert.Equal("1", File.ReadAllText(_copy.PathOf("mlruns/models/FlightDelays/aliases/champion")));
-        Assert.Contains(runs, r => r.Value == "Deploy" && File.Exists(Path.Combine(experiment, r.Key, "artifacts", "model", "model.json")));
+        Assert.Contains(runs, r => r.Value == "Deploy" && File.Exists(Path.Combine(experiment, r.Key, "artifacts", "model", "MLmodel")));
     }
 
     [Fact]
     public void A_model_worse_than_the_champion_is_refused_and_the_champion_stays()
     {
         var champion = File.ReadAllText(_copy.PathOf("mlruns/models/FlightDelays/aliases/champion"));
-        var run = _copy.Build("--iterations", "2", "--min-auc", "0.5");
+        var run = _copy.Build("--trees", "1", "--max-depth", "1", "--min-auc", "0.5");
         Assert.True(run.ExitCode == 3, run.ToString());
         Assert.Matches(@"is more than 0\.005 below the champion's 0\.\d+ \(version \d+ of FlightDelays\)", run.Out);
         Assert.Equal(champion, File.ReadAllText(_copy.PathOf("mlruns/models/FlightDelays/aliases/champion")));
@@ -323,10 +323,10 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     public void Editing_a_pipeline_recompiles_it_on_the_next_invocation()
     {
         var source = _copy.PathOf("pipelines/FlightDelays/FlightDelays.cs");
-        File.WriteAllText(source, File.ReadAllText(source).Replace("Fit a logistic regression on the training features", "Fit a logistic regression (edited)", StringComparison.Ordinal));
+        File.WriteAllText(source, File.ReadAllText(source).Replace("Fit gradient-boosted trees (and a logistic-regression baseline)", "Fit trees (edited)", StringComparison.Ordinal));
         var help = _copy.Build("--help");
         Assert.True(help.ExitCode == 0, help.ToString());
-        Assert.Contains("Fit a logistic regression (edited)", help.Out);
+        Assert.Contains("Fit trees (edited)", help.Out);
     }
 }
 
