@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using MlOps.Pipelines;
+using MlOps.Pipelines.ML.Evaluation;
 using MlOps.Pipelines.ML.Packaging;
 
 namespace MlOps.Pipelines.Examples;
@@ -24,12 +25,8 @@ public sealed partial class FlightDelays
     {
         var evaluation = context.Load(Evaluation);
         if (!evaluation.Blessed)
-        {
-            var failed = new StringBuilder("The evaluation withheld its blessing; the model does not ship. Failed gates:");
-            foreach (var gate in evaluation.Gates.Where(g => !g.Passed))
-                failed.Append($"\n  {gate.Name}: {gate.Metric} = {Format(gate.Value)}, needs >= {Format(gate.Threshold)}");
-            throw new GateFailedException(failed.ToString());
-        }
+            throw new GateFailedException("The evaluation withheld its blessing; the model does not ship. Failed gates:\n  " +
+                string.Join("\n  ", new Blessing(false, new Dictionary<string, double>(), null, evaluation.Gates).FailedGatesTable()));
 
         // The package verifies itself (every file's hash) on load; its hash is its identity.
         var package = ModelPackage.Load(context.PathOf(Model), evaluation.PackageSha256).Hash;
@@ -42,10 +39,13 @@ public sealed partial class FlightDelays
             WriteDeployment(deployment, context.PathOf(Model), context.PathOf(Evaluation));
             return;
         }
-        if (champion is not null && champion.Metrics.TryGetValue("test_roc_auc", out var championAuc) && evaluation.RocAuc < championAuc - MaxAucDrop)
-            throw new GateFailedException($"The model does not ship: its test ROC-AUC {Format(evaluation.RocAuc)} is more than {Format(MaxAucDrop)} below the champion's " +
-                $"{Format(championAuc)} (version {champion.Version} of {RegisteredModel}). Failed gates:\n  ROC-AUC not below the champion's − MaxAucDrop: " +
-                $"roc_auc = {Format(evaluation.RocAuc)}, needs >= {Format(championAuc - MaxAucDrop)}");
+        // Against the champion's metrics as its run recorded them (none: the gate is skipped).
+        var versus = Gates.Define("test").NotWorseThanChampion("roc_auc", MaxAucDrop).Evaluate(
+            new Dictionary<string, double> { ["roc_auc"] = evaluation.RocAuc },
+            champion?.Metrics.TryGetValue("test_roc_auc", out var championAuc) == true ? new Dictionary<string, double> { ["roc_auc"] = championAuc } : null);
+        if (!versus.Blessed)
+            throw new GateFailedException($"The model does not ship: it is worse than the champion (version {champion!.Version} of {RegisteredModel}). Failed gates:\n  " +
+                string.Join("\n  ", versus.FailedGatesTable()));
 
         var changed = WriteDeployment(deployment, context.PathOf(Model), context.PathOf(Evaluation));
         if (registry is null)

@@ -15,10 +15,16 @@ public sealed partial class FlightDelays
 {
     sealed record ModelFile(IReadOnlyList<string> Features, double[] Weights, double Bias, int Iterations, double LearningRate, double L2, double TrainLogLoss);
 
-    sealed record Gate(string Name, string Metric, double Value, double Threshold, bool Passed);
+    sealed record EvaluationReport(int TestRows, double DelayedShare, double RocAuc, double AveragePrecision, double LogLoss, double Brier, double Accuracy,
+        double BaselineRocAuc, string PackageSha256, bool Blessed, IReadOnlyList<GateVerdict> Gates, IReadOnlyList<BinarySlice> Origins);
 
-    sealed record EvaluationReport(int TestRows, double DelayedShare, double RocAuc, double LogLoss, double Accuracy, double BaselineRocAuc, string PackageSha256,
-        bool Blessed, IReadOnlyList<Gate> Gates);
+    /// <summary>
+    /// The gates Evaluate applies (cached with it: they depend only on this model and data). The comparison with the
+    /// registered champion is made by Deploy, because the champion changes outside the cache's view.
+    /// </summary>
+    Gates EvaluationGates => Gates.Define("test")
+        .AtLeast("roc_auc", MinAuc)
+        .ForEverySlice("origin", "roc_auc", atLeast: MinSliceAuc, minRows: SliceMinRows);
 
     async Task TrainModel(TargetContext context)
     {
@@ -98,27 +104,31 @@ public sealed partial class FlightDelays
         var delay = flights.Get<long>("delay").Values.Span;
         var labels = new bool[flights.RowCount];
         for (var i = 0; i < labels.Length; i++) labels[i] = delay[i] > DelayThreshold;
-        var auc = BinaryMetrics.RocAuc(probabilities, labels);
-        var accuracy = probabilities.Select((p, i) => p >= 0.5 == labels[i]).Count(x => x) / (double)labels.Length;
+        var summary = BinaryMetrics.Summarize(probabilities, labels);
+        var origin = flights.GetString("origin");
+        var origins = Slices.Binary(origin.Codes.Span, origin.Dictionary, probabilities, labels, minRows: SliceMinRows);
 
         var test = context.Load(TestFeatures);
         var stored = context.Load(Baseline);
         var baselineAuc = BinaryMetrics.RocAuc(new LogisticModel(stored.Weights, stored.Bias).PredictProbabilities(test.Values), test.Labels);
 
-        var gates = new[] { new Gate("test ROC-AUC at least MinAuc", "roc_auc", auc, MinAuc, auc >= MinAuc) };
-        var report = new EvaluationReport(labels.Length, labels.Count(l => l) / (double)labels.Length, auc,
-            BinaryMetrics.LogLoss(probabilities, labels), accuracy, baselineAuc, package.Hash, gates.All(g => g.Passed), gates);
+        var blessing = EvaluationGates.Evaluate(GateMetrics.Binary(summary), champion: null,
+            new Dictionary<string, IReadOnlyList<SliceValue>> { ["origin"] = SliceValue.FromBinary(origins) });
+        var report = new EvaluationReport(labels.Length, labels.Count(l => l) / (double)labels.Length, summary.RocAuc, summary.AveragePrecision,
+            summary.LogLoss, summary.Brier, summary.AtThreshold.Accuracy, baselineAuc, package.Hash, blessing.Blessed, blessing.Gates, origins);
         context.Save(Evaluation, report);
-        context.LogMetric("test_roc_auc", auc);
-        context.LogMetric("test_log_loss", report.LogLoss);
-        context.LogMetric("test_accuracy", accuracy);
+        context.LogMetric("test_roc_auc", summary.RocAuc);
+        context.LogMetric("test_average_precision", summary.AveragePrecision);
+        context.LogMetric("test_log_loss", summary.LogLoss);
+        context.LogMetric("test_brier", summary.Brier);
+        context.LogMetric("test_accuracy", summary.AtThreshold.Accuracy);
         context.LogMetric("baseline_test_roc_auc", baselineAuc);
         context.LogArtifact(Evaluation);
 
         context.Info($"{labels.Length:N0} held-out flights, {report.DelayedShare:P1} delayed, scored through package {package.Hash[..12]}");
-        context.Info($"ROC-AUC {auc:F4}   log-loss {report.LogLoss:F4}   accuracy {accuracy:F4}   (logistic baseline ROC-AUC {baselineAuc:F4})");
-        foreach (var gate in gates)
-            context.Info($"{(gate.Passed ? "pass" : "FAIL")}  {gate.Name}: {Format(gate.Value)} {(gate.Passed ? ">=" : "<")} {Format(gate.Threshold)}");
+        context.Info($"ROC-AUC {summary.RocAuc:F4}   PR-AUC {summary.AveragePrecision:F4}   log-loss {summary.LogLoss:F4}   accuracy {summary.AtThreshold.Accuracy:F4}   (logistic baseline ROC-AUC {baselineAuc:F4})");
+        foreach (var gate in blessing.Gates)
+            context.Info($"{(gate.Passed ? "pass" : gate.Skipped ? "skip" : "FAIL")}  {gate.Name}: {gate.Reason}");
         context.Info(report.Blessed ? "blessed: the model may ship" : "not blessed: Deploy will refuse this model");
     }
 

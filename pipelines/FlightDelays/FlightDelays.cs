@@ -57,6 +57,12 @@ public sealed partial class FlightDelays : MlPipeline
     [Parameter("Lowest test ROC-AUC that may ship")]
     readonly double MinAuc = 0.6;
 
+    [Parameter("Lowest test ROC-AUC of every origin airport with at least SliceMinRows held-out flights")]
+    readonly double MinSliceAuc = 0.5;
+
+    [Parameter("Held-out flights an origin airport needs for its slice gate")]
+    readonly int SliceMinRows = 500;
+
     [Parameter("Largest drop of test ROC-AUC below the registered champion's that may still ship")]
     readonly double MaxAucDrop = 0.005;
 
