@@ -118,3 +118,45 @@ public sealed class KernelsAgainstReference
         Assert.Contains("'gpu'", error.Message);
     }
 }
+
+/// <summary>The fused chain loop against the same steps applied block by block with the same kernels.</summary>
+public sealed class FusedChains
+{
+    static readonly ChainStep[][] Chains =
+    [
+        [new(StepKind.FillMissing, 3.5), new(StepKind.Affine, 1.25, 0.5)],
+        [new(StepKind.Clip, 0, 100), new(StepKind.Log1p)],
+        [new(StepKind.FillMissing, 0), new(StepKind.Log1p), new(StepKind.Bucketize, Edges: [0.5, 1, 2, 4])],
+        [new(StepKind.Combine, 2, Operator: BinaryOperator.Divide, ConstantFirst: true), new(StepKind.Combine, 1, Operator: BinaryOperator.Subtract)],
+        [],
+    ];
+
+    public static TheoryData<int, int> Cases()
+    {
+        var data = new TheoryData<int, int>();
+        for (var chain = 0; chain < Chains.Length; chain++)
+            foreach (var length in new[] { 1, 7, 8, 9, 4099 })
+                data.Add(chain, length);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void A_fused_chain_gives_the_bits_of_the_chain_step_by_step(int chain, int length)
+    {
+        var random = new Random(chain * 100 + length);
+        var values = Enumerable.Range(0, length).Select(_ => random.Next(10) switch
+        {
+            0 => double.NaN,
+            1 => double.PositiveInfinity,
+            2 => -1,
+            _ => random.NextDouble() * 50 - 5,
+        }).ToArray();
+        var nulls = Enumerable.Range(0, length).Select(_ => random.Next(13) == 0).ToArray();
+        var column = new MlOps.Pipelines.ML.Data.Tables.Column<double>("x", values, nulls);
+        var fused = new float[length];
+        var stepwise = new float[length];
+        FeatureBackend.Cpu.RunChain(column, 0, Chains[chain], new double[64], fused);
+        MlOps.Pipelines.ML.Features.Chains.RunByBlocks(FeatureBackend.Cpu, column, 0, Chains[chain], new double[64], stepwise);
+        Assert.Equal(stepwise.Select(BitConverter.SingleToInt32Bits), fused.Select(BitConverter.SingleToInt32Bits));
+    }
+}

@@ -103,17 +103,27 @@ internal static class Quantiles
             }
             cumulative = next;
         }
-        var members = slots.ToDictionary(s => s.Key, s => new double[counts[s.Key]]);
-        var filled = slots.ToDictionary(s => s.Key, _ => 0);
+        // One pass gathers the values of every wanted bin; a table indexed by bin keeps that pass to an array lookup.
+        var slotOf = new int[Bins];
+        Array.Fill(slotOf, -1);
+        var wantedBins = slots.Keys.ToArray();
+        var members = new double[wantedBins.Length][];
+        var filled = new int[wantedBins.Length];
+        for (var w = 0; w < wantedBins.Length; w++)
+        {
+            slotOf[wantedBins[w]] = w;
+            members[w] = new double[counts[wantedBins[w]]];
+        }
         foreach (var x in values.AsSpan())
         {
-            var bin = BinOf(x, min, scale);
-            if (members.TryGetValue(bin, out var bucket)) bucket[filled[bin]++] = x;
+            var slot = slotOf[BinOf(x, min, scale)];
+            if (slot >= 0) members[slot][filled[slot]++] = x;
         }
-        foreach (var (bin, (before, binRanks)) in slots)
+        for (var w = 0; w < wantedBins.Length; w++)
         {
+            var (before, binRanks) = slots[wantedBins[w]];
             var local = new Dictionary<int, double>();
-            var bucket = members[bin];
+            var bucket = members[w];
             // A bin holding every value cannot narrow further (all but identical values): sort it.
             if (bucket.Length == values.Count)
             {

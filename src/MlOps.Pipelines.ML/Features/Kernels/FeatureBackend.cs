@@ -57,6 +57,13 @@ public abstract class FeatureBackend
 
     /// <summary>destination ← (float)values, rounded to nearest.</summary>
     internal abstract void Narrow(ReadOnlySpan<double> values, Span<float> destination);
+
+    /// <summary>
+    /// destination ← the chain's steps applied to rows [start, start + destination.Length) of the column. By default
+    /// step by step over blocks of <paramref name="buffer"/>'s size; a backend may fuse the steps, with the same bits.
+    /// </summary>
+    internal virtual void RunChain(Data.Tables.Column column, int start, ReadOnlySpan<ChainStep> steps, Span<double> buffer, Span<float> destination) =>
+        Chains.RunByBlocks(this, column, start, steps, buffer, destination);
 }
 
 internal enum BinaryOperator

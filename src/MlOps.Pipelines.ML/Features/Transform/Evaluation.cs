@@ -82,16 +82,22 @@ internal static class TransformExecutor
         for (var f = 0; f < features.Count; f++)
             if (features[f].Encoded is { } e) encoded[f].Columns = e.Prepare(encoded[f].Categories);
         var depth = features.Max(f => f.Numeric?.Depth ?? 0);
+        // Chains (a column and element-wise steps) run fused over a whole chunk; other expressions block by block.
+        var chains = features.Select(f => f.Numeric is { } numeric && Chains.Compile(numeric) is var (column, steps) ? (table[column], steps) : ((Column, ChainStep[])?)null).ToArray();
 
         Blocks.ForEachChunk(rows, backend.Parallel ? threads : 1, (start, length) =>
         {
             var block = new BlockContext(table, backend, depth);
             var buffer = new double[Blocks.BlockRows];
+            for (var f = 0; f < features.Count; f++)
+                if (chains[f] is var (column, steps))
+                    backend.RunChain(column, start, steps, buffer, values.AsSpan(offsets[f] * rows + start, length));
             for (var b = start; b < start + length; b += Blocks.BlockRows)
             {
                 var n = Math.Min(Blocks.BlockRows, start + length - b);
                 for (var f = 0; f < features.Count; f++)
                 {
+                    if (chains[f] is not null) continue;
                     var output = values.AsSpan(offsets[f] * rows);
                     if (features[f].Numeric is { } numeric)
                     {
