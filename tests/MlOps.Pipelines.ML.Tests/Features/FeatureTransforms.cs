@@ -176,3 +176,25 @@ public sealed class FeatureTransforms
         }
     }
 }
+
+public sealed class TransformsIntoAMatrix
+{
+    [Fact]
+    public void Transforming_into_an_earlier_matrix_reuses_it_and_gives_the_same_bits()
+    {
+        var first = new MlOps.Pipelines.ML.Data.Tables.Table([new MlOps.Pipelines.ML.Data.Tables.Column<double>("x", new[] { 1.0, 2, 3, 4 }),
+            MlOps.Pipelines.ML.Data.Tables.StringColumn.FromValues("c", ["a", "b", "a", null])]);
+        var second = new MlOps.Pipelines.ML.Data.Tables.Table([new MlOps.Pipelines.ML.Data.Tables.Column<double>("x", new[] { 9.0, double.NaN, -3, 0.5 }),
+            MlOps.Pipelines.ML.Data.Tables.StringColumn.FromValues("c", ["b", "z", "a", "a"])]);
+        var transform = new FeatureSet().Add("x", Feature.Numeric("x").ImputeMean().Standardize().Log1p()).Add("c", Feature.Category("c").OneHot()).Fit(first);
+        var reused = transform.Transform(first);
+        var into = transform.TransformInto(second, reused);
+        Assert.Same(reused, into);
+        var fresh = transform.Transform(second);
+        for (var c = 0; c < fresh.Columns; c++)
+            Assert.True(fresh.Column(c).SequenceEqual(into.Column(c)), fresh.Names[c]);
+        var wrongSize = new MlOps.Pipelines.ML.Data.Tables.Table([new MlOps.Pipelines.ML.Data.Tables.Column<double>("x", new[] { 1.0 }),
+            MlOps.Pipelines.ML.Data.Tables.StringColumn.FromValues("c", ["a"])]);
+        Assert.Throws<ArgumentException>(() => transform.TransformInto(wrongSize, reused));
+    }
+}

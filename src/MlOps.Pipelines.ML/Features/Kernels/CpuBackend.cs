@@ -124,10 +124,11 @@ internal sealed class CpuBackend : FeatureBackend
     }
 
     /// <summary>
-    /// A chain over a double column, fused: eight values are loaded, taken through every step in registers and
-    /// narrowed into the output, so the column is read once and the output written once. The steps are the same
-    /// lane-wise operations as the block kernels, and the last partial group is padded to whole vectors, so the bits
-    /// equal the block-by-block result (and a row alone equals the row in a batch).
+    /// A chain over a double column, fused: 64 values at a time (half a kilobyte, in L1) are copied in, taken through
+    /// every step and narrowed into the output, so the column is read once and the output written once, and each
+    /// step's constants are loaded once per 64 values rather than per vector. The steps are the block kernels
+    /// themselves, and a last partial group is padded with zeros to whole vectors, so the bits equal the
+    /// block-by-block result (and a row alone equals the row in a batch).
     /// </summary>
     internal override void RunChain(Data.Tables.Column column, int start, ReadOnlySpan<ChainStep> steps, Span<double> buffer, Span<float> destination)
     {
@@ -136,73 +137,37 @@ internal sealed class CpuBackend : FeatureBackend
             base.RunChain(column, start, steps, buffer, destination);
             return;
         }
+        const int group = 64;
         var values = doubles.Values.Span.Slice(start, destination.Length);
         var nulls = doubles.Nulls.IsEmpty ? default : MemoryMarshal.AsBytes(doubles.Nulls.Span.Slice(start, destination.Length));
-        ref var source = ref MemoryMarshal.GetReference(values);
-        ref var target = ref MemoryMarshal.GetReference(destination);
-        Span<double> group = stackalloc double[2 * Width];
-        var i = 0;
-        for (; i <= values.Length - 2 * Width; i += 2 * Width)
+        Span<double> block = stackalloc double[group];
+        for (var i = 0; i < values.Length; i += group)
         {
-            Vector256<double> low, high;
-            if (!nulls.IsEmpty && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(nulls), i)) != 0)
+            var count = Math.Min(group, values.Length - i);
+            var padded = (count + 2 * Width - 1) / (2 * Width) * (2 * Width);
+            var work = block[..padded];
+            if (count < padded) work.Clear();
+            values.Slice(i, count).CopyTo(work);
+            if (!nulls.IsEmpty)
             {
-                values.Slice(i, 2 * Width).CopyTo(group);
-                for (var j = 0; j < group.Length; j++) if (nulls[i + j] != 0) group[j] = double.NaN;
-                low = Vector256.Create((ReadOnlySpan<double>)group[..Width]);
-                high = Vector256.Create((ReadOnlySpan<double>)group[Width..]);
+                var mask = nulls.Slice(i, count);
+                if (mask.IndexOfAnyExcept((byte)0) >= 0)
+                    for (var j = 0; j < count; j++) if (mask[j] != 0) work[j] = double.NaN;
             }
-            else
+            foreach (ref readonly var step in steps)
             {
-                low = Vector256.LoadUnsafe(ref source, (nuint)i);
-                high = Vector256.LoadUnsafe(ref source, (nuint)(i + Width));
+                switch (step.Kind)
+                {
+                    case StepKind.FillMissing: FillMissing(work, step.A); break;
+                    case StepKind.Affine: Affine(work, step.A, step.B); break;
+                    case StepKind.Clip: Clip(work, step.A, step.B); break;
+                    case StepKind.Log1p: Log1p(work); break;
+                    case StepKind.Bucketize: Bucketize(work, step.Edges); break;
+                    default: Combine(work, step.A, step.Operator, step.ConstantFirst); break;
+                }
             }
-            Vector256.Narrow(Steps(low, steps), Steps(high, steps)).StoreUnsafe(ref target, (nuint)i);
+            Narrow(work[..count], destination.Slice(i, count));
         }
-        if (i == values.Length) return;
-        var left = values.Length - i;
-        group.Clear();
-        values[i..].CopyTo(group);
-        if (!nulls.IsEmpty) for (var j = 0; j < left; j++) if (nulls[i + j] != 0) group[j] = double.NaN;
-        Span<float> narrowed = stackalloc float[2 * Width];
-        Vector256.Narrow(Steps(Vector256.Create((ReadOnlySpan<double>)group[..Width]), steps), Steps(Vector256.Create((ReadOnlySpan<double>)group[Width..]), steps)).CopyTo(narrowed);
-        narrowed[..left].CopyTo(destination[i..]);
-    }
-
-    static Vector256<double> Steps(Vector256<double> x, ReadOnlySpan<ChainStep> steps)
-    {
-        foreach (var step in steps)
-        {
-            switch (step.Kind)
-            {
-                case StepKind.FillMissing:
-                    x = Vector256.ConditionalSelect(Vector256.Equals(x, x), x, Vector256.Create(step.A));
-                    break;
-                case StepKind.Affine:
-                    x = (x - Vector256.Create(step.A)) * Vector256.Create(step.B);
-                    break;
-                case StepKind.Clip:
-                    var low = Vector256.Create(step.A);
-                    var high = Vector256.Create(step.B);
-                    x = Vector256.ConditionalSelect(Vector256.LessThan(x, low), low, x);
-                    x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, high), high, x);
-                    break;
-                case StepKind.Log1p:
-                    x = Vector256.Log(x + Vector256.Create(1.0));
-                    break;
-                case StepKind.Bucketize:
-                    var count = Vector256<double>.Zero;
-                    var one = Vector256.Create(1.0);
-                    foreach (var edge in step.Edges!) count += Vector256.GreaterThanOrEqual(x, Vector256.Create(edge)) & one;
-                    x = Vector256.ConditionalSelect(Vector256.Equals(x, x), count, x);
-                    break;
-                default:
-                    var c = Vector256.Create(step.A);
-                    x = step.ConstantFirst ? Apply(c, x, step.Operator) : Apply(x, c, step.Operator);
-                    break;
-            }
-        }
-        return x;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -67,14 +67,18 @@ internal sealed class FitContext(Table table, FeatureBackend backend, int thread
 /// </summary>
 internal static class TransformExecutor
 {
-    public static FeatureMatrix Run(IReadOnlyList<FeatureDefinition> features, Table table, FeatureBackend backend, int threads)
+    /// <summary>The features of every row, into <paramref name="into"/>'s memory when given (it must have the right shape).</summary>
+    public static FeatureMatrix Run(IReadOnlyList<FeatureDefinition> features, Table table, FeatureBackend backend, int threads, FeatureMatrix? into = null)
     {
         Check(features, table);
         var rows = table.RowCount;
         var names = features.SelectMany(f => f.OutputNames).ToArray();
         if ((long)rows * names.Length > Array.MaxLength)
             throw new InvalidOperationException($"{rows:N0} rows × {names.Length} features do not fit in one matrix; transform the table in slices.");
-        var values = GC.AllocateUninitializedArray<float>(rows * names.Length);
+        if (into is not null && (into.Rows != rows || !into.Names.SequenceEqual(names, StringComparer.Ordinal)))
+            throw new ArgumentException($"The destination matrix has {into.Rows:N0} rows × {into.Columns} columns; this transform of this table needs {rows:N0} × {names.Length} with the transform's column names.", nameof(into));
+        // Every element is written below, so fresh memory need not be zeroed first.
+        var values = into?.Values ?? GC.AllocateUninitializedArray<float>(rows * names.Length);
         var offsets = new int[features.Count];
         for (var f = 1; f < features.Count; f++) offsets[f] = offsets[f - 1] + features[f - 1].OutputNames.Count;
         // Categories are read (or built, for crosses) once per table; encoders map their labels once.
@@ -111,7 +115,7 @@ internal static class TransformExecutor
                 }
             }
         });
-        return new FeatureMatrix(rows, names, values);
+        return into ?? new FeatureMatrix(rows, names, values);
     }
 
     /// <summary>Every missing or mistyped input column at once, before any work starts.</summary>

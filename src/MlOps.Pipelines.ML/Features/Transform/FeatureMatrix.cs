@@ -38,6 +38,9 @@ public sealed class FeatureMatrix
         return new FeatureMatrix(rows, [.. names], values);
     }
 
+    /// <summary>The column-major storage, for the transform that fills it.</summary>
+    internal float[] Values => _values;
+
     public int Rows { get; }
     public int Columns => Names.Count;
     public IReadOnlyList<string> Names { get; }

@@ -64,6 +64,19 @@ public sealed class FeatureTransform
     }
 
     /// <summary>
+    /// The features of every row of <paramref name="table"/> written into <paramref name="destination"/> (from an
+    /// earlier transform of a table with as many rows), reusing its memory: scoring batch after batch allocates
+    /// nothing. The same bits as <see cref="Transform(Table, FeatureBackend?, int?)"/>.
+    /// </summary>
+    public FeatureMatrix TransformInto(Table table, FeatureMatrix destination, FeatureBackend? backend = null, int? threads = null)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(destination);
+        CheckTypes(table);
+        return TransformExecutor.Run(_features, table, backend ?? FeatureBackend.Cpu, threads ?? Environment.ProcessorCount, destination);
+    }
+
+    /// <summary>
     /// The features of one row given as column → value (null when missing): numbers for numeric columns, a
     /// <see cref="DateTime"/> for timestamps, text for text. Same code path as a table, same bits.
     /// </summary>
