@@ -28,11 +28,22 @@ sealed partial class Repository
 
         await Measure("--help", "Warm start: help with nothing changed", "< 300 ms", BenchmarkRuns);
         await Measure("", "No-op rerun of the example pipeline: every cacheable target restored", "< 500 ms", BenchmarkRuns);
-        await Measure("Evaluate --no-cache --verbosity quiet", "Example pipeline on the 200k sample, validate → evaluate, nothing cached, tracked in ./mlruns", "", Math.Max(3, BenchmarkRuns / 5));
-        await Measure("Evaluate --no-cache --verbosity quiet --tracking false", "The same with tracking off", "", Math.Max(3, BenchmarkRuns / 5));
-        var trackedRun = Median(rows[^2].Seconds);
-        var untrackedRun = Median(rows[^1].Seconds);
-        rows[^2] = rows[^2] with { Goal = $"tracking overhead {(trackedRun / untrackedRun - 1) * 100:F1}% (goal < 5%)" };
+        // Tracked and untracked runs alternate (A B A B), so a change of machine load hits both.
+        const string tracked = "Evaluate --no-cache --verbosity quiet", untracked = tracked + " --tracking false";
+        await TimeAsync(buildScript, tracked, context);
+        var pairs = Math.Max(3, BenchmarkRuns / 4);
+        var trackedSeconds = new double[pairs];
+        var untrackedSeconds = new double[pairs];
+        for (var i = 0; i < pairs; i++)
+        {
+            trackedSeconds[i] = await TimeAsync(buildScript, tracked, context);
+            untrackedSeconds[i] = await TimeAsync(buildScript, untracked, context);
+        }
+        var overhead = Median(trackedSeconds) / Median(untrackedSeconds) - 1;
+        rows.Add(($"./build.sh {tracked}", "Example pipeline on the 200k sample, validate → evaluate, nothing cached, tracked in ./mlruns (runs alternate with the next row)",
+            trackedSeconds, $"tracking overhead {overhead * 100:F1}% (goal < 5%)"));
+        rows.Add(($"./build.sh {untracked}", "The same with tracking off", untrackedSeconds, ""));
+        context.Info($"example pipeline: tracked {Median(trackedSeconds) * 1000:F0} ms, untracked {Median(untrackedSeconds) * 1000:F0} ms, overhead {overhead * 100:F1}%");
 
         // The cache's file work, measured in-process by benchmarks/MlOps.Pipelines.Benchmarks.
         var project = RootDirectory / "benchmarks" / "MlOps.Pipelines.Benchmarks";
@@ -98,10 +109,10 @@ sealed partial class Repository
         const string trackingCommand = microCommand + " -- --only tracking";
         if (figures.TryGetValue("tracking_metric_requests_per_10k_points", out var requests))
         {
-            var tracked = figures["tracking_build_tracked_seconds"];
-            var untracked = figures["tracking_build_untracked_seconds"];
-            rows.Add((trackingCommand, $"Tracking to an MLflow REST server: a 5-target build logging 10,000 metric points, tracked vs not ({Milliseconds(untracked)}): overhead {(tracked / untracked - 1) * 100:F1}%; " +
-                $"{requests:F1} log-batch requests per 10,000 metric points, {figures["tracking_requests_per_build"]:F0} requests per build", [tracked], "overhead < 5%; ≤ 10 requests per 10,000 points"));
+            var trackedBuild = figures["tracking_build_tracked_seconds"];
+            var untrackedBuild = figures["tracking_build_untracked_seconds"];
+            rows.Add((trackingCommand, $"Tracking to an MLflow REST server: a 5-target build logging 10,000 metric points, tracked vs not ({Milliseconds(untrackedBuild)}): overhead {(trackedBuild / untrackedBuild - 1) * 100:F1}%; " +
+                $"{requests:F1} log-batch requests per 10,000 metric points, {figures["tracking_requests_per_build"]:F0} requests per build", [trackedBuild], "overhead < 5%; ≤ 10 requests per 10,000 points"));
         }
 
         var text = new StringBuilder();

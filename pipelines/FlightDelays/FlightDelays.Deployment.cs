@@ -28,8 +28,9 @@ public sealed partial class FlightDelays
             throw new GateFailedException("The evaluation withheld its blessing; the model does not ship. Failed gates:\n  " +
                 string.Join("\n  ", new Blessing(false, new Dictionary<string, double>(), null, evaluation.Gates).FailedGatesTable()));
 
-        // The package verifies itself (every file's hash) on load; its hash is its identity.
-        var package = ModelPackage.Load(context.PathOf(Model), evaluation.PackageSha256).Hash;
+        // The package's hash is its identity; Evaluate verified it (every file) when it scored the package. It is
+        // verified again below before anything new is deployed.
+        var package = evaluation.PackageSha256;
         var deployment = new Deployment(package, evaluation.RocAuc, Display(InputFile));
         var registry = context.Registry;
         var champion = registry is null ? null : await registry.GetAsync(RegisteredModel, "champion", context.CancellationToken);
@@ -47,6 +48,7 @@ public sealed partial class FlightDelays
             throw new GateFailedException($"The model does not ship: it is worse than the champion (version {champion!.Version} of {RegisteredModel}). Failed gates:\n  " +
                 string.Join("\n  ", versus.FailedGatesTable()));
 
+        ModelPackage.Load(context.PathOf(Model), package); // refuses a package changed since it was evaluated
         var changed = WriteDeployment(deployment, context.PathOf(Model), context.PathOf(Evaluation));
         if (registry is null)
         {

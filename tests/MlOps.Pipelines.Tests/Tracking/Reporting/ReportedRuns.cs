@@ -138,6 +138,39 @@ public sealed class ReportedRuns : IDisposable
         Assert.Contains("--tracking-required:", result.Out);
     }
 
+    void Git(params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("git") { WorkingDirectory = _harness.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        process.StandardOutput.ReadToEnd();
+        process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, "git " + string.Join(' ', arguments));
+    }
+
+    [Fact]
+    public void The_parent_run_records_the_commit_and_whether_the_tree_was_dirty()
+    {
+        Git("init", "-q", "-b", "main");
+        Git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "start");
+        File.WriteAllText(Path.Combine(_harness.Root, ".gitignore"), "mlruns/\n.nuke/\n");
+        Git("add", ".gitignore");
+        Git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "ignore outputs");
+        Build("Train");
+        var first = LocalRuns().Where(r => r.Key.StartsWith("Tracked ", StringComparison.Ordinal)).Select(r => r.Value).Single();
+        Assert.Equal("false", File.ReadAllText(Path.Combine(first, "tags", "mlops.git.dirty")));
+        Assert.Equal("main", File.ReadAllText(Path.Combine(first, "tags", "mlflow.source.git.branch")));
+        Assert.Matches("^[0-9a-f]{40}$", File.ReadAllText(Path.Combine(first, "tags", "mlflow.source.git.commit")));
+
+        File.WriteAllText(Path.Combine(_harness.Root, "notes.txt"), "uncommitted");
+        var second = Build("Train");
+        Assert.Equal(0, second.ExitCode);
+        var parents = Directory.GetDirectories(Path.GetDirectoryName(first)!)
+            .Where(d => File.Exists(Path.Combine(d, "tags", "mlops.git.dirty"))).Select(d => File.ReadAllText(Path.Combine(d, "tags", "mlops.git.dirty"))).Order().ToArray();
+        Assert.Equal(["false", "true"], parents);
+    }
+
     [Fact]
     public void Tracking_can_be_turned_off()
     {
