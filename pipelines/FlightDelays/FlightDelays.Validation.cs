@@ -2,6 +2,7 @@ using System.Text.Json;
 using MlOps.Pipelines;
 using MlOps.Pipelines.ML.Data.Tables;
 using MlOps.Pipelines.ML.Data.Validation;
+using MlOps.Pipelines.ML.Packaging;
 
 namespace MlOps.Pipelines.Examples;
 
@@ -67,16 +68,7 @@ public sealed partial class FlightDelays
     {
         mlflow_colspec = table.Columns.Select(c => new
         {
-            type = c.Type switch
-            {
-                ColumnType.Boolean => "boolean",
-                ColumnType.Int32 => "integer",
-                ColumnType.Int64 => "long",
-                ColumnType.Float32 => "float",
-                ColumnType.Float64 => "double",
-                ColumnType.Timestamp => "datetime",
-                _ => "string",
-            },
+            type = ModelSignature.MlflowType(c.Type),
             name = c.Name,
             required = c.NullCount == 0,
         }),

@@ -43,7 +43,8 @@ public sealed class ModelSignature
     /// <summary>The tensor spec as the JSON string the MLmodel file stores under signature.outputs.</summary>
     public string OutputsJson { get; }
 
-    static string MlflowType(ColumnType type) => type switch
+    /// <summary>MLflow's name for a column type in a column spec (signatures, dataset schemas).</summary>
+    public static string MlflowType(ColumnType type) => type switch
     {
         ColumnType.Boolean => "boolean",
         ColumnType.Int32 => "integer",
