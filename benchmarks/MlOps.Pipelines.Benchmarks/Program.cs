@@ -27,6 +27,13 @@ Directory.CreateDirectory(scratch);
 try
 {
     var results = new Dictionary<string, double>();
+    // Tables first: the cache group writes and deletes a 1 GiB file, and a table save timed after that pays for the
+    // kernel's writeback of it (0.05 s alone, 0.4 s after it on the test VM).
+    if (Runs("tables"))
+    {
+        TableBenchmarks.Run(scratch, results);
+        TableBenchmarks.Validation(results);
+    }
     if (Runs("cache"))
     {
         var big = Path.Combine(scratch, "big.bin");
@@ -55,11 +62,6 @@ try
         results["restore_100mib_first_seconds"] = restores[0];
         results["restore_100mib_seconds"] = Median(restores.Skip(1));
         File.Delete(big);
-    }
-    if (Runs("tables"))
-    {
-        TableBenchmarks.Run(scratch, results);
-        TableBenchmarks.Validation(results);
     }
     if (Runs("features")) FeatureBenchmarks.Run(scratch, results);
     if (Runs("trees")) TreeBenchmarks.Run(results);
