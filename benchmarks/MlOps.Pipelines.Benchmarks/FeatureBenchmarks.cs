@@ -315,8 +315,8 @@ static class FeatureBenchmarks
     static void Numpy(string scratch, Table table, Checks ours, Dictionary<string, double> results)
     {
         const string python = "/usr/bin/python3";
-        var script = FindScript();
-        if (!File.Exists(python) || script is null || Run(python, ["-c", "import numpy"], out _) != 0)
+        var script = PeerScripts.FindScript("features_numpy.py");
+        if (!File.Exists(python) || script is null || PeerScripts.Run(python, ["-c", "import numpy"], out _) != 0)
         {
             Log(script is null ? "numpy peer skipped: benchmarks/peers/features_numpy.py not found" : "numpy peer skipped: numpy not installed for /usr/bin/python3");
             return;
@@ -346,7 +346,7 @@ static class FeatureBenchmarks
                 }
             }
             File.WriteAllText(Path.Combine(folder, "dictionaries.json"), JsonSerializer.Serialize(dictionaries));
-            if (Run(python, [script, folder, table.RowCount.ToString(CultureInfo.InvariantCulture)], out var output) != 0)
+            if (PeerScripts.Run(python, [script, folder, table.RowCount.ToString(CultureInfo.InvariantCulture)], out var output) != 0)
                 throw new InvalidOperationException($"{script} failed:\n{output}");
             using var document = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
             var root = document.RootElement;
@@ -361,28 +361,6 @@ static class FeatureBenchmarks
         }
     }
 
-    static string? FindScript()
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                var path = Path.Combine(directory.FullName, "benchmarks", "peers", "features_numpy.py");
-                if (File.Exists(path)) return path;
-            }
-        return null;
-    }
-
-    static int Run(string program, string[] arguments, out string output)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEndAsync();
-        output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        output += errors.Result;
-        return process.ExitCode;
-    }
 
     // ---------------------------------------------------------------- checks
 

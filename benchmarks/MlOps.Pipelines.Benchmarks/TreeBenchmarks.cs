@@ -157,8 +157,8 @@ static class TreeBenchmarks
     static Peers? PreparePeers(FeatureMatrix train, float[] trainLabels, FeatureMatrix test, float[] testLabels)
     {
         const string python = "/usr/bin/python3";
-        var script = FindScript();
-        if (!File.Exists(python) || script is null || Run(python, ["-c", "import xgboost, sklearn"], out _) != 0)
+        var script = PeerScripts.FindScript("gbdt_peers.py");
+        if (!File.Exists(python) || script is null || PeerScripts.Run(python, ["-c", "import xgboost, sklearn"], out _) != 0)
         {
             Log(script is null ? "peers skipped: benchmarks/peers/gbdt_peers.py not found" : "peers skipped: /usr/bin/python3 lacks xgboost or sklearn");
             return null;
@@ -178,7 +178,7 @@ static class TreeBenchmarks
 
     static IEnumerable<(string Peer, (double Auc, double Seconds))> RunPeers(Peers peers)
     {
-        if (Run(peers.Python, [peers.Script, peers.Folder, "--threads", Threads.ToString(CultureInfo.InvariantCulture)], out var output) != 0)
+        if (PeerScripts.Run(peers.Python, [peers.Script, peers.Folder, "--threads", Threads.ToString(CultureInfo.InvariantCulture)], out var output) != 0)
             throw new InvalidOperationException($"{peers.Script} failed:\n{output}");
         using var document = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
         var list = new List<(string, (double, double))>();
@@ -203,28 +203,6 @@ static class TreeBenchmarks
         }
     }
 
-    static string? FindScript()
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                var path = Path.Combine(directory.FullName, "benchmarks", "peers", "gbdt_peers.py");
-                if (File.Exists(path)) return path;
-            }
-        return null;
-    }
-
-    static int Run(string program, string[] arguments, out string output)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEndAsync();
-        output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        output += errors.Result;
-        return process.ExitCode;
-    }
 
     static double Median(List<double> values)
     {

@@ -26,7 +26,7 @@ public sealed partial class FlightDelays
         .AtLeast("roc_auc", MinAuc)
         .ForEverySlice("origin", "roc_auc", atLeast: MinSliceAuc, minRows: SliceMinRows);
 
-    async Task TrainModel(TargetContext context)
+    void TrainModel(TargetContext context)
     {
         var train = context.Load(TrainFeatures);
         var features = FeatureMatrix.FromColumns(train.Features, Columns(train));
@@ -74,7 +74,6 @@ public sealed partial class FlightDelays
         });
         context.LogArtifact(Model);
         context.Info($"model package {hash[..12]}: gradient-boosted trees, the fitted transform, the training profile and lineage");
-        await Task.CompletedTask;
     }
 
     /// <summary>Row <paramref name="i"/> of a table as column → value, as a scoring request sends it.</summary>

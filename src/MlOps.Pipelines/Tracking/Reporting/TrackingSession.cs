@@ -67,13 +67,8 @@ internal sealed class TrackingSession : IAsyncDisposable
     /// <summary>A child run for a target about to run.</summary>
     public TargetTracker Begin(TargetModel target) => new(this, $"{_parents[target.Pipeline]}/{target.Name}", _parents[target.Pipeline], target, Now);
 
-    /// <summary>A target that did not run its actions (cached, skipped, not run): recorded as a finished or killed child run.</summary>
-    public void Record(TargetRun run)
-    {
-        if (run.Status is not (TargetStatus.Cached or TargetStatus.Cancelled)) return;
-        var tracker = Begin(run.Target);
-        tracker.End(run);
-    }
+    /// <summary>A target restored from the cache: a finished child run tagged with the invocation that produced it.</summary>
+    public void Record(TargetRun run) => Begin(run.Target).End(run);
 
     /// <summary>Closes each pipeline's parent run: failed when a target failed, killed when cancelled; the lock file as its artefact.</summary>
     public void End(IReadOnlyList<TargetRun> runs, bool cancelled)

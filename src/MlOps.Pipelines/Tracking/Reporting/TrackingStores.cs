@@ -43,13 +43,19 @@ internal static class TrackingStores
             new("mlflow.source.name", invocation.Length > 0 ? "./build.sh " + invocation : "./build.sh"),
             new("mlflow.source.type", environment.GitHubActions ? "JOB" : "LOCAL"),
         };
-        if (Git(root, "rev-parse", "HEAD") is { } commit)
+        // One git process answers commit, branch and dirtiness (this runs at the start of every tracked build).
+        if (Git(root, "status", "--porcelain=v2", "--branch") is { } status)
         {
-            tags.Add(new Tag("mlflow.source.git.commit", commit));
-            if (Git(root, "rev-parse", "--abbrev-ref", "HEAD") is { } branch) tags.Add(new Tag("mlflow.source.git.branch", branch));
-            if (Git(root, "remote", "get-url", "origin") is { Length: > 0 } remote) tags.Add(new Tag("mlflow.source.git.repoURL", remote));
-            // Dirty when anything tracked or untracked (but not ignored) differs from the commit.
-            tags.Add(new Tag("mlops.git.dirty", Git(root, "status", "--porcelain") is { Length: > 0 } ? "true" : "false"));
+            var lines = status.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            string? Header(string name) => lines.FirstOrDefault(l => l.StartsWith($"# branch.{name} ", StringComparison.Ordinal))?[$"# branch.{name} ".Length..];
+            if (Header("oid") is { } commit && commit != "(initial)")
+            {
+                tags.Add(new Tag("mlflow.source.git.commit", commit));
+                if (Header("head") is { } branch && branch != "(detached)") tags.Add(new Tag("mlflow.source.git.branch", branch));
+                if (Git(root, "config", "--get", "remote.origin.url") is { Length: > 0 } remote) tags.Add(new Tag("mlflow.source.git.repoURL", remote));
+                // Dirty when anything tracked or untracked (but not ignored) differs from the commit.
+                tags.Add(new Tag("mlops.git.dirty", lines.Any(l => !l.StartsWith('#')) ? "true" : "false"));
+            }
         }
         return tags;
     }

@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+/// <summary>Running the peer scripts in benchmarks/peers (Debian's /usr/bin/python3 with numpy, xgboost, scikit-learn).</summary>
+static class PeerScripts
+{
+    /// <summary>benchmarks/peers/<paramref name="script"/>, found upwards from the program or the working folder; null when absent.</summary>
+    public static string? FindScript(string script)
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+            {
+                var path = Path.Combine(directory.FullName, "benchmarks", "peers", script);
+                if (File.Exists(path)) return path;
+            }
+        return null;
+    }
+
+    /// <summary>Runs a program to its end; its standard output followed by its standard error, and its exit code.</summary>
+    public static int Run(string program, string[] arguments, out string output)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync(); // drained alongside, so a chatty peer cannot block
+        output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        output += errors.Result;
+        return process.ExitCode;
+    }
+}
