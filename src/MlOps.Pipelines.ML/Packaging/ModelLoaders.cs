@@ -11,6 +11,7 @@ internal static class ModelLoaders
     static readonly Dictionary<string, Func<Stream, IModel>> Loaders = new(StringComparer.Ordinal)
     {
         [ModelKinds.GradientBoostedTrees] = GradientBoostedTreesModel.Load,
+        [ModelKinds.Linear] = LinearModel.Load,
     };
 
     public static bool IsKnown(string kind) => Loaders.ContainsKey(kind);

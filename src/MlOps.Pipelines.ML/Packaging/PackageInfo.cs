@@ -13,6 +13,9 @@ public static class ModelKinds
 {
     /// <summary>A <see cref="Training.GradientBoostedTreesModel"/>.</summary>
     public const string GradientBoostedTrees = "gradient-boosted-trees";
+
+    /// <summary>A <see cref="Training.LinearModel"/> (ridge, binary or multinomial logistic regression).</summary>
+    public const string Linear = "linear";
 }
 
 /// <summary>Everything a package records besides the model and the feature transform.</summary>

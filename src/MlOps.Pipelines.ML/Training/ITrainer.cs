@@ -48,6 +48,16 @@ public interface ITrainer
     IModel Fit(TrainingData data, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default);
 }
 
+/// <summary>One iteration's training loss, reported through <see cref="IProgress{T}"/>.</summary>
+/// <param name="Iteration">1-based number of the iteration just finished.</param>
+/// <param name="Iterations">Iterations the trainer may run at most.</param>
+/// <param name="Loss">The training loss after this iteration (the trainer says which loss).</param>
+public readonly record struct TrainingProgress(int Iteration, int Iterations, double Loss)
+{
+    /// <summary>The same loss on the validation set after this iteration; null when the trainer was given none.</summary>
+    public double? ValidationLoss { get; init; }
+}
+
 /// <summary>A fitted model: predicts from a feature matrix with the training columns, and saves itself.</summary>
 public interface IModel
 {

@@ -154,6 +154,32 @@ public sealed class ModelPackages : IDisposable
         Assert.Equal(JsonSerializer.Serialize(profile), JsonSerializer.Serialize(package.Profile));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_package_holds_a_linear_model_and_predicts_its_bits(bool multiclass)
+    {
+        var (table, labels, classes) = Rows(400, 1);
+        var transform = Features().Fit(table, threads: 1);
+        var model = new LogisticRegression(new LogisticRegressionOptions(Classes: multiclass ? 3 : 2, Threads: 1))
+            .Fit(new TrainingData(transform.Transform(table, threads: 1), multiclass ? classes : labels));
+        var info = new PackageInfo(ModelKinds.Linear, new PackageLineage("4f2a9c1", "sha256:feed", new Dictionary<string, string> { ["C"] = "1" }))
+        {
+            InputExample = Example,
+            ModelUuid = Uuid,
+            CreatedUtc = Created,
+        };
+        ModelPackage.Write(Folder(), model, transform, info);
+        var package = ModelPackage.Load(Folder());
+
+        Assert.Equal(ModelKinds.Linear, package.ModelKind);
+        var (fresh, _, _) = Rows(300, 2);
+        var features = transform.Transform(fresh);
+        var direct = new double[features.Rows * model.OutputsPerRow];
+        model.Predict(features, direct);
+        Assert.Equal(Bits(direct), Bits(package.Predictor.Predict(fresh)));
+    }
+
     [Fact]
     public void Batch_and_single_row_predictions_are_identical()
     {
