@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using MlOps.Pipelines.ML.Features;
 
 /// <summary>Running the peer scripts in benchmarks/peers (Debian's /usr/bin/python3 with numpy, xgboost, scikit-learn).</summary>
 static class PeerScripts
@@ -26,5 +28,28 @@ static class PeerScripts
         process.WaitForExit();
         output += errors.Result;
         return process.ExitCode;
+    }
+
+    /// <summary>Writes a matrix row after row as raw float32 (what numpy.fromfile(...).reshape(rows, columns) reads).</summary>
+    public static void WriteRowMajor(string path, FeatureMatrix matrix)
+    {
+        using var file = File.Create(path);
+        var buffer = new float[4096 * matrix.Columns];
+        for (var start = 0; start < matrix.Rows; start += 4096)
+        {
+            var n = Math.Min(4096, matrix.Rows - start);
+            for (var c = 0; c < matrix.Columns; c++)
+            {
+                var column = matrix.Column(c).Slice(start, n);
+                for (var i = 0; i < n; i++) buffer[i * matrix.Columns + c] = column[i];
+            }
+            file.Write(MemoryMarshal.AsBytes(buffer.AsSpan(0, n * matrix.Columns)));
+        }
+    }
+
+    public static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -5,11 +5,12 @@ using MlOps.Pipelines.Caching;
 // Measures, in a scratch folder: hashing a 1 GiB file the first time, re-checking it unchanged, restoring a
 // 100 MiB artefact from the object store, and tables of 1M rows x 24 columns (binary format, Parquet, CSV),
 // the standard feature set on 10M rows against a triad loop, DuckDB SQL and numpy, gradient-boosted trees on 1M rows
-// against XGBoost and scikit-learn, and tracking against the tests' fake MLflow server.
+// against XGBoost and scikit-learn, logistic regression on 1M rows against scikit-learn's lbfgs, and tracking against
+// the tests' fake MLflow server.
 // Prints {"name": seconds, ...} as JSON on the last line.
-// Arguments: [scratch folder] [--only cache|tables|features|trees|tracking] (one group alone; by default all of them).
+// Arguments: [scratch folder] [--only cache|tables|features|trees|linear|tracking] (one group alone; by default all of them).
 string? only = null, scratchArgument = null;
-string[] groups = ["cache", "tables", "features", "trees", "tracking"];
+string[] groups = ["cache", "tables", "features", "trees", "linear", "tracking"];
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--only" && i + 1 < args.Length) only = args[++i];
@@ -65,6 +66,7 @@ try
     }
     if (Runs("features")) FeatureBenchmarks.Run(scratch, results);
     if (Runs("trees")) TreeBenchmarks.Run(results);
+    if (Runs("linear")) LinearBenchmarks.Run(results);
     if (Runs("tracking")) TrackingBenchmarks.Run(scratch, results);
     Console.WriteLine(JsonSerializer.Serialize(results));
     return 0;

@@ -78,16 +78,16 @@ static class TreeBenchmarks
             model.Predict(test, predictions, Threads);
             predictTimes.Add(predict.Elapsed.TotalSeconds);
         }
-        results["gbdt_predict_seconds"] = Median(predictTimes);
-        results["gbdt_fit_seconds"] = Median(ours);
+        results["gbdt_predict_seconds"] = PeerScripts.Median(predictTimes);
+        results["gbdt_fit_seconds"] = PeerScripts.Median(ours);
         results["gbdt_auc"] = BinaryMetrics.RocAuc(predictions, [.. testLabels.Select(y => y == 1)]);
         results["gbdt_rows"] = rows;
         Log($"ours: fit {results["gbdt_fit_seconds"]:F2} s (median of {ours.Count}), AUC {results["gbdt_auc"]:F5}, predict {testRows:N0} rows {results["gbdt_predict_seconds"]:F2} s");
         foreach (var (peer, times) in peerTimes)
         {
-            results[$"{peer}_fit_seconds"] = Median(times);
+            results[$"{peer}_fit_seconds"] = PeerScripts.Median(times);
             results[$"{peer}_auc"] = peerAucs[peer];
-            Log($"{peer}: fit {Median(times):F2} s (median of {times.Count}), AUC {peerAucs[peer]:F5}");
+            Log($"{peer}: fit {PeerScripts.Median(times):F2} s (median of {times.Count}), AUC {peerAucs[peer]:F5}");
         }
         if (peerAucs.TryGetValue("xgboost", out var xgboostAuc))
             Log($"AUC ours − XGBoost: {results["gbdt_auc"] - xgboostAuc:+0.00000;-0.00000}; fit time ours / XGBoost: {results["gbdt_fit_seconds"] / results["xgboost_fit_seconds"]:F2}");
@@ -165,8 +165,8 @@ static class TreeBenchmarks
         }
         var folder = Path.Combine(Path.GetTempPath(), "mlops-gbdt-" + Environment.ProcessId);
         Directory.CreateDirectory(folder);
-        WriteRowMajor(Path.Combine(folder, "X_train.f32"), train);
-        WriteRowMajor(Path.Combine(folder, "X_test.f32"), test);
+        PeerScripts.WriteRowMajor(Path.Combine(folder, "X_train.f32"), train);
+        PeerScripts.WriteRowMajor(Path.Combine(folder, "X_test.f32"), test);
         File.WriteAllBytes(Path.Combine(folder, "y_train.f32"), MemoryMarshal.AsBytes(trainLabels.AsSpan()).ToArray());
         File.WriteAllBytes(Path.Combine(folder, "y_test.f32"), MemoryMarshal.AsBytes(testLabels.AsSpan()).ToArray());
         File.WriteAllText(Path.Combine(folder, "header.json"), JsonSerializer.Serialize(new Dictionary<string, object>
@@ -185,29 +185,6 @@ static class TreeBenchmarks
         foreach (var peer in document.RootElement.EnumerateObject())
             list.Add((peer.Name, (peer.Value.GetProperty("auc").GetDouble(), peer.Value.GetProperty("fit_seconds").GetDouble())));
         return list;
-    }
-
-    static void WriteRowMajor(string path, FeatureMatrix matrix)
-    {
-        using var file = File.Create(path);
-        var buffer = new float[4096 * matrix.Columns];
-        for (var start = 0; start < matrix.Rows; start += 4096)
-        {
-            var n = Math.Min(4096, matrix.Rows - start);
-            for (var c = 0; c < matrix.Columns; c++)
-            {
-                var column = matrix.Column(c).Slice(start, n);
-                for (var i = 0; i < n; i++) buffer[i * matrix.Columns + c] = column[i];
-            }
-            file.Write(MemoryMarshal.AsBytes(buffer.AsSpan(0, n * matrix.Columns)));
-        }
-    }
-
-
-    static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     static void Log(string message) => Console.Error.WriteLine("[trees] " + message);
