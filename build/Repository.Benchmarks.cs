@@ -105,6 +105,25 @@ sealed partial class Repository
                 [gbdtFit], "AUC within 0.003 of XGBoost, fit no slower"));
         }
 
+        // Logistic regression: ours against scikit-learn's lbfgs, same rows, C, iteration limit and stopping rule, 2 threads.
+        const string linearCommand = microCommand + " -- --only linear";
+        foreach (var (name, quality, goal) in new[] { ("binary", "auc", "AUC within 0.001 of scikit-learn, fit no slower"), ("multinomial", "log_loss", "fit no slower than scikit-learn") })
+        {
+            if (!figures.TryGetValue($"linear_{name}_fit_seconds", out var linearFit)) continue;
+            string Quality(string prefix) => quality == "auc"
+                ? $"AUC {figures[$"{prefix}_auc"]:F4}"
+                : $"log-loss {figures[$"{prefix}_log_loss"]:F4}, accuracy {figures[$"{prefix}_accuracy"]:F4}";
+            var key = $"linear_{name}";
+            var peer = figures.TryGetValue($"sklearn_{key}_fit_seconds", out var peerFit)
+                ? $"scikit-learn lbfgs {Milliseconds(peerFit)} ({figures[$"sklearn_{key}_iterations"]:F0} iterations, {Quality($"sklearn_{key}")}); " +
+                  $"{(quality == "auc" ? "AUC" : "log-loss")} ours − scikit-learn {figures[$"{key}_{quality}"] - figures[$"sklearn_{key}_{quality}"]:+0.00000;-0.00000}, fit time ours / scikit-learn {linearFit / peerFit:F2}"
+                : "peer not installed (python3-sklearn)";
+            rows.Add((linearCommand, $"Logistic regression, {(name == "binary" ? "binary" : "multinomial (3 classes)")}, {figures["linear_rows"] / 1e6:F0}M synthetic rows × 20 features, L2 with C = 1, L-BFGS ≤ 100 iterations " +
+                $"and scikit-learn 1.2's stopping rule, 2 threads, medians of interleaved runs: fit ({figures[$"{key}_iterations"]:F0} iterations, {Quality(key)}; " +
+                $"{Milliseconds(figures[$"{key}_default_tol_fit_seconds"])} with our default tolerance, {figures[$"{key}_default_tol_iterations"]:F0} iterations); {peer}",
+                [linearFit], goal));
+        }
+
         // Tracking: requests and overhead against the tests' strict fake MLflow server.
         const string trackingCommand = microCommand + " -- --only tracking";
         if (figures.TryGetValue("tracking_metric_requests_per_10k_points", out var requests))

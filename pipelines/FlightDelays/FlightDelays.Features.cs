@@ -55,6 +55,6 @@ public sealed partial class FlightDelays
         var delay = flights.Get<long>("delay").Values.Span;
         var labels = new bool[flights.RowCount];
         for (var i = 0; i < labels.Length; i++) labels[i] = delay[i] > DelayThreshold;
-        return new TrainingSet(matrix.Rows, matrix.Names, matrix.ToRowMajor(), labels);
+        return TrainingSet.Of(matrix, labels);
     }
 }

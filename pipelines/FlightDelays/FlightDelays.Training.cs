@@ -13,8 +13,6 @@ namespace MlOps.Pipelines.Examples;
 // serving path), metrics and the blessing.
 public sealed partial class FlightDelays
 {
-    sealed record ModelFile(IReadOnlyList<string> Features, double[] Weights, double Bias, int Iterations, double LearningRate, double L2, double TrainLogLoss);
-
     sealed record EvaluationReport(int TestRows, double DelayedShare, double RocAuc, double AveragePrecision, double LogLoss, double Brier, double Accuracy,
         double BaselineRocAuc, string PackageSha256, bool Blessed, IReadOnlyList<GateVerdict> Gates, IReadOnlyList<BinarySlice> Origins);
 
@@ -29,8 +27,8 @@ public sealed partial class FlightDelays
     void TrainModel(TargetContext context)
     {
         var train = context.Load(TrainFeatures);
-        var features = FeatureMatrix.FromColumns(train.Features, Columns(train));
-        var labels = train.Labels.Select(l => l ? 1f : 0f).ToArray();
+        var features = train.Matrix();
+        var labels = train.LabelValues();
         var every = Math.Max(1, Trees / 5);
         var trees = new GradientBoostedTrees(new GradientBoostedTreesOptions(BoostingObjective.BinaryLogistic,
             Rounds: Trees, MaxDepth: MaxDepth, LearningRate: Eta, Seed: (ulong)Seed, Threads: context.Threads));
@@ -41,11 +39,13 @@ public sealed partial class FlightDelays
                 context.Info($"tree {p.Iteration}/{p.Iterations}: training log-loss {p.Loss:F5}");
         }), context.CancellationToken);
 
-        var lastLoss = double.NaN;
-        var baseline = LogisticRegression.Fit(train.Values, train.Columns, train.Labels, new LogisticRegressionOptions(Iterations, LearningRate, L2),
-            new SynchronousProgress<TrainingProgress>(p => lastLoss = p.Loss), context.CancellationToken);
-        context.Save(Baseline, new ModelFile(train.Features, baseline.Weights, baseline.Bias, Iterations, LearningRate, L2, lastLoss));
-        context.Info($"baseline logistic regression: training log-loss {lastLoss:F5} after {Iterations} steps");
+        // The baseline reads the same matrix as the trees (one-hot, standardised and frequency columns, all finite).
+        var last = new TrainingProgress(0, BaselineIterations, double.NaN);
+        var baseline = new LogisticRegression(new LogisticRegressionOptions(C: BaselineC, MaxIterations: BaselineIterations, Threads: context.Threads))
+            .Fit(new TrainingData(features, labels), new SynchronousProgress<TrainingProgress>(p => last = p), context.CancellationToken);
+        context.Save(Baseline, baseline);
+        context.LogMetric("baseline_train_log_loss", last.Loss);
+        context.Info($"baseline logistic regression (C = {Format(BaselineC)}): training log-loss {last.Loss:F5} after {last.Iteration} L-BFGS iterations");
 
         var dataset = context.Load(DatasetIdentity);
         var flights = context.Load(CleanFlights);
@@ -87,14 +87,6 @@ public sealed partial class FlightDelays
         _ => c.AsDouble(i),
     });
 
-    static float[][] Columns(TrainingSet set)
-    {
-        var columns = Enumerable.Range(0, set.Columns).Select(_ => new float[set.Rows]).ToArray();
-        for (var r = 0; r < set.Rows; r++)
-            for (var c = 0; c < set.Columns; c++) columns[c][r] = set.Values[r * set.Columns + c];
-        return columns;
-    }
-
     void EvaluateModel(TargetContext context)
     {
         var package = ModelPackage.Load(context.PathOf(Model));
@@ -108,8 +100,10 @@ public sealed partial class FlightDelays
         var origins = Slices.Binary(origin.Codes.Span, origin.Dictionary, probabilities, labels, minRows: SliceMinRows);
 
         var test = context.Load(TestFeatures);
-        var stored = context.Load(Baseline);
-        var baselineAuc = BinaryMetrics.RocAuc(new LogisticModel(stored.Weights, stored.Bias).PredictProbabilities(test.Values), test.Labels);
+        var baseline = context.Load(Baseline);
+        var baselineProbabilities = new double[test.Rows];
+        baseline.Predict(test.Matrix(), baselineProbabilities, context.Threads);
+        var baselineAuc = BinaryMetrics.RocAuc(baselineProbabilities, test.Labels);
 
         var blessing = EvaluationGates.Evaluate(GateMetrics.Binary(summary), champion: null,
             new Dictionary<string, IReadOnlyList<SliceValue>> { ["origin"] = SliceValue.FromBinary(origins) });

@@ -2,6 +2,7 @@ using MlOps.Pipelines;
 using MlOps.Pipelines.ML.Data.Tables;
 using MlOps.Pipelines.ML.Data.Validation;
 using MlOps.Pipelines.ML.Features;
+using MlOps.Pipelines.ML.Training;
 
 namespace MlOps.Pipelines.Examples;
 
@@ -45,14 +46,11 @@ public sealed partial class FlightDelays : MlPipeline
     [Parameter("Seed of the trees' row and column sampling")]
     readonly int Seed = 7;
 
-    [Parameter("Gradient steps of the logistic-regression baseline")]
-    readonly int Iterations = 150;
+    [Parameter("Inverse L2 strength of the logistic-regression baseline (scikit-learn's C; smaller is stronger)")]
+    readonly double BaselineC = 1;
 
-    [Parameter("Step size of the logistic-regression baseline")]
-    readonly double LearningRate = 0.5;
-
-    [Parameter("L2 penalty of the logistic-regression baseline")]
-    readonly double L2 = 1e-4;
+    [Parameter("Most L-BFGS iterations of the logistic-regression baseline")]
+    readonly int BaselineIterations = 100;
 
     [Parameter("Lowest test ROC-AUC that may ship")]
     readonly double MinAuc = 0.6;
@@ -75,7 +73,7 @@ public sealed partial class FlightDelays : MlPipeline
     readonly Artifact<TrainingSet> TestFeatures = TrainingSet.Artifact("test-features");
     readonly Artifact<Table> TestFlights = Artifact.Create<Table>("test-flights", "test-flights.table", TableFormat.Write, TableFormat.Read);
     readonly Artifact<AbsolutePath> Model = Artifact.Directory("model");
-    readonly Artifact<ModelFile> Baseline = Artifact.Json<ModelFile>("baseline");
+    readonly Artifact<LinearModel> Baseline = Artifact.Create<LinearModel>("baseline", "baseline.bin", (model, stream) => model.Save(stream), LinearModel.Load);
     readonly Artifact<EvaluationReport> Evaluation = Artifact.Json<EvaluationReport>("evaluation");
 
     public Target FetchFullData => _ => _

@@ -1,14 +1,31 @@
 using System.Runtime.InteropServices;
 using MlOps.Pipelines;
+using MlOps.Pipelines.ML.Features;
 
 namespace MlOps.Pipelines.Examples;
 
-/// <summary>Feature rows (row-major floats, as the linear trainer reads them) with a label per row, stored as one binary file.</summary>
+/// <summary>
+/// A feature matrix (column-major floats, as the trainers read it: column c's values at [c × Rows, (c + 1) × Rows))
+/// with a label per row, stored as one binary file.
+/// </summary>
 sealed record TrainingSet(int Rows, IReadOnlyList<string> Features, float[] Values, bool[] Labels)
 {
-    const int Magic = 0x53544C46; // "FLTS"
+    const int Magic = 0x32544C46; // "FLT2": version 2, column-major (version 1 was row-major)
 
     public int Columns => Features.Count;
+
+    public static TrainingSet Of(FeatureMatrix matrix, bool[] labels)
+    {
+        var values = new float[matrix.Rows * matrix.Columns];
+        for (var c = 0; c < matrix.Columns; c++) matrix.Column(c).CopyTo(values.AsSpan(c * matrix.Rows, matrix.Rows));
+        return new TrainingSet(matrix.Rows, matrix.Names, values, labels);
+    }
+
+    public FeatureMatrix Matrix() =>
+        FeatureMatrix.FromColumns(Features, [.. Enumerable.Range(0, Columns).Select(c => Values.AsSpan(c * Rows, Rows).ToArray())]);
+
+    /// <summary>The labels as the trainers take them: 1 for delayed, 0 for on time.</summary>
+    public float[] LabelValues() => [.. Labels.Select(l => l ? 1f : 0f)];
 
     public static Artifact<TrainingSet> Artifact(string name) =>
         MlOps.Pipelines.Artifact.Create<TrainingSet>(name, name + ".bin", (set, stream) => set.WriteTo(stream), Read);

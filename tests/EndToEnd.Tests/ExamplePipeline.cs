@@ -96,7 +96,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var train = runs.First(r => r.Value == "Train" && File.ReadAllText(Path.Combine(experiment, r.Key, "tags", "mlops.cache")) == "miss"
             && File.ReadAllText(Path.Combine(experiment, r.Key, "params", "Trees")) == "100").Key;
         Assert.Equal(100, File.ReadAllLines(Path.Combine(experiment, train, "metrics", "train_log_loss")).Length);
-        Assert.Equal("150", File.ReadAllText(Path.Combine(experiment, train, "params", "Iterations")));
+        Assert.Equal("1", File.ReadAllText(Path.Combine(experiment, train, "params", "BaselineC")));
         Assert.True(File.Exists(Path.Combine(experiment, train, "artifacts", "model", "MLmodel")));
         var validate = runs.First(r => r.Value == "Validate" && Directory.Exists(Path.Combine(experiment, r.Key, "inputs"))).Key;
         Assert.Single(Directory.GetDirectories(Path.Combine(experiment, validate, "inputs")));
@@ -124,9 +124,9 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public void A_parameter_that_does_not_convert_exits_2_with_one_clear_message()
     {
-        var run = _copy.Build("Train", "--iterations", "many");
+        var run = _copy.Build("Train", "--baseline-iterations", "many");
         Assert.Equal(2, run.ExitCode);
-        Assert.Equal("error: Parameter 'Iterations' (from command line --iterations): 'many' is not valid; expected int.\n", run.Error);
+        Assert.Equal("error: Parameter 'BaselineIterations' (from command line --baseline-iterations): 'many' is not valid; expected int.\n", run.Error);
         Assert.DoesNotContain("── Train", run.Out);
     }
 
@@ -184,7 +184,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public async Task Ctrl_c_stops_a_running_target_cleanly_with_exit_130()
     {
-        using var process = _copy.Start("Train", "--skip", "--iterations", "100000000");
+        using var process = _copy.Start("Train", "--skip", "--trees", "100000000");
         var trainStarted = new TaskCompletionSource();
         var output = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) =>
@@ -228,11 +228,11 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     public void Changing_a_training_parameter_reruns_only_train_and_what_follows()
     {
         Assert.Equal(0, _copy.Build().ExitCode);
-        var run = _copy.Build("--learning-rate", "0.45");
+        var run = _copy.Build("--baseline-c", "0.45");
         Assert.True(run.ExitCode == 0, run.ToString());
         AssertStatus(run, "Cached", "Validate", "Features");
         AssertStatus(run, "Succeeded", "Train", "Evaluate", "Deploy");
-        Assert.Matches(@"\nTrain\s+Succeeded\s+\S+ s\s+parameter LearningRate changed 0\.5 → 0\.45", run.Out);
+        Assert.Matches(@"\nTrain\s+Succeeded\s+\S+ s\s+parameter BaselineC changed 1 → 0\.45", run.Out);
     }
 
     [Fact]
@@ -281,7 +281,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public async Task A_build_killed_in_the_middle_leaves_a_usable_cache()
     {
-        using (var process = _copy.Start("--test-fraction", "0.25", "--iterations", "100000000"))
+        using (var process = _copy.Start("--test-fraction", "0.25", "--trees", "100000000"))
         {
             var trainStarted = new TaskCompletionSource();
             process.OutputDataReceived += (_, e) =>
@@ -294,7 +294,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
             await process.WaitForExitAsync();
         }
 
-        var plan = _copy.Build("--test-fraction", "0.25", "--iterations", "100000000", "--dry-run");
+        var plan = _copy.Build("--test-fraction", "0.25", "--trees", "100000000", "--dry-run");
         Assert.Matches(@"\nFeatures\s+cached", plan.Out);
         Assert.Matches(@"\nTrain\s+run\s", plan.Out);
         // Evaluate, not Deploy: this model is not compared with the registered champion here.

@@ -62,7 +62,7 @@ public sealed class FeatureMatrix
         return values;
     }
 
-    /// <summary>All values row after row (row r's features at [r × Columns, (r + 1) × Columns)), as linear models read them.</summary>
+    /// <summary>All values row after row (row r's features at [r × Columns, (r + 1) × Columns)), as XGBoost's C API reads them.</summary>
     public float[] ToRowMajor()
     {
         var result = GC.AllocateUninitializedArray<float>(_values.Length);
