@@ -116,7 +116,7 @@ sealed partial class Repository
             var key = $"linear_{name}";
             var peer = figures.TryGetValue($"sklearn_{key}_fit_seconds", out var peerFit)
                 ? $"scikit-learn lbfgs {Milliseconds(peerFit)} ({figures[$"sklearn_{key}_iterations"]:F0} iterations, {Quality($"sklearn_{key}")}); " +
-                  $"{(quality == "auc" ? "AUC" : "log-loss")} ours − scikit-learn {figures[$"{key}_{quality}"] - figures[$"sklearn_{key}_{quality}"]:+0.00000;-0.00000}, fit time ours / scikit-learn {linearFit / peerFit:F2}"
+                  $"{(quality == "auc" ? "AUC" : "log-loss")} ours − scikit-learn {Math.Round(figures[$"{key}_{quality}"] - figures[$"sklearn_{key}_{quality}"], 5) + 0.0:+0.00000;-0.00000;+0.00000}, fit time ours / scikit-learn {linearFit / peerFit:F2}"
                 : "peer not installed (python3-sklearn)";
             rows.Add((linearCommand, $"Logistic regression, {(name == "binary" ? "binary" : "multinomial (3 classes)")}, {figures["linear_rows"] / 1e6:F0}M synthetic rows × 20 features, L2 with C = 1, L-BFGS ≤ 100 iterations " +
                 $"and scikit-learn 1.2's stopping rule, 2 threads, medians of interleaved runs: fit ({figures[$"{key}_iterations"]:F0} iterations, {Quality(key)}; " +

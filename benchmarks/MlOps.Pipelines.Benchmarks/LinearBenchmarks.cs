@@ -117,8 +117,15 @@ static class LinearBenchmarks
                 if (last.TryGetValue($"sklearn_{ours}_{metric}", out var value)) results[$"sklearn_{ours}_{metric}"] = value;
             results[$"{ours}_fit_ratio"] = results[$"{ours}_fit_seconds"] / results[$"sklearn_{ours}_fit_seconds"];
             Log($"scikit-learn {name}: fit {results[$"sklearn_{ours}_fit_seconds"]:F2} s (median of {peerTimes.Count}), {results[$"sklearn_{ours}_iterations"]:F0} iterations, {quality} {results[$"sklearn_{ours}_{quality}"]:F5}; " +
-                $"{quality} ours − scikit-learn {results[$"{ours}_{quality}"] - results[$"sklearn_{ours}_{quality}"]:+0.00000;-0.00000}, fit time ours / scikit-learn {results[$"{ours}_fit_ratio"]:F2}");
+                $"{quality} ours − scikit-learn {Signed(results[$"{ours}_{quality}"] - results[$"sklearn_{ours}_{quality}"])}, fit time ours / scikit-learn {results[$"{ours}_fit_ratio"]:F2}");
         }
+    }
+
+    /// <summary>A difference with its sign, five decimals; one that rounds to zero prints as +0.00000 (not −0).</summary>
+    static string Signed(double difference)
+    {
+        var rounded = Math.Round(difference, 5);
+        return (rounded == 0 ? 0 : rounded).ToString("+0.00000;-0.00000", CultureInfo.InvariantCulture);
     }
 
     static double LogLoss(double[] probabilities, float[] labels, int classes)
