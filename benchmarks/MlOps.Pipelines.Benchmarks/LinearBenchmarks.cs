@@ -16,7 +16,7 @@ using MlOps.Pipelines.ML.Training;
 /// Stopping rules: scikit-learn 1.2 applies tol = 1e-4 to the gradient of the summed objective Σ loss + ‖w‖² / (2C),
 /// n times the gradient of our mean objective, and SciPy also stops on a relative decrease of 2.2e-9 (factr 1e7). The
 /// headline figures run ours with Tolerance = 1e-4 / n, which is the same rule on the same objective; ours with its
-/// default Tolerance = 1e-4 (on the mean, as later scikit-learn versions scale it) is measured alongside.
+/// default Tolerance = 1e-4 (on the mean objective, as newer scikit-learn versions apply tol) is measured alongside.
 /// For development: LINEAR_BENCH_ROWS overrides the training row count, LINEAR_BENCH_REPEATS the rounds (default 5),
 /// LINEAR_BENCH_PEERS=0 skips the peer.
 /// </remarks>

@@ -14,10 +14,10 @@ namespace MlOps.Pipelines.ML.Training;
 /// </param>
 /// <param name="MaxIterations">L-BFGS iterations at most (max_iter).</param>
 /// <param name="Tolerance">
-/// Stop when the largest gradient component of the mean objective is at most this (tol, as SciPy's pgtol). The
-/// solver also stops when an iteration lowers the objective by a relative 2.2e-9 or less (SciPy's default factr). Note:
-/// scikit-learn 1.2 applies tol to the gradient of the summed objective, n times ours; Tolerance = tol / n stops where it
-/// does.
+/// Stop when the largest gradient component of the mean objective is at most this (tol, passed to SciPy as gtol), as
+/// newer scikit-learn versions do (they divide by n too). The solver also stops when an iteration lowers the objective
+/// by a relative 2.2e-9 or less (SciPy's default ftol). scikit-learn 1.2 (Debian 12's) applies tol to the summed
+/// objective, whose gradient is n times ours: Tolerance = tol / n stops where it does.
 /// </param>
 /// <param name="Threads">Worker threads; 0 = one per processor. The model does not depend on it.</param>
 public sealed record LogisticRegressionOptions(int Classes = 2, double C = 1, int MaxIterations = 100, double Tolerance = 1e-4, int Threads = 0)
