@@ -12,6 +12,7 @@ namespace MlOps.Pipelines.ML.Training.Linear;
 internal static class NormalEquations
 {
     const int ChunkRows = 4096;
+    const int ChunksPerGroup = 8;
 
     public static (double[] Weights, double Intercept) Solve(FeatureMatrix features, ReadOnlySpan<float> labels, double lambda, int threads, CancellationToken cancellation)
     {
@@ -35,20 +36,26 @@ internal static class NormalEquations
         for (var j = 0; j <= p; j++) means[j] /= rows;
         cancellation.ThrowIfCancellationRequested();
 
-        // Pass 2: the centred Gram matrix (upper triangle) and X̃ᵀ(y − ȳ), column p standing for the labels.
-        var grams = new double[chunks][];
+        // Pass 2: the centred Gram matrix (upper triangle) and X̃ᵀ(y − ȳ), column p standing for the labels. A work item
+        // is a group of consecutive chunks summed in order into one partial: memory stays at a partial per group even
+        // when p² is large, and the groups, fixed by the row count alone, are added in order.
+        var groups = Workers.Chunks(chunks, ChunksPerGroup);
+        var grams = new double[groups][];
         var centred = new double[threads][];
-        Workers.For(threads, chunks, (worker, chunk) =>
+        Workers.For(threads, groups, (worker, group) =>
         {
-            var (first, count) = Range(chunk, rows);
             var values = centred[worker] ??= new double[(p + 1) * ChunkRows];
-            for (var j = 0; j < p; j++) Centre(features.Column(j).Slice(first, count), means[j], values.AsSpan(j * ChunkRows, count));
-            Centre(y.AsSpan(first, count), means[p], values.AsSpan(p * ChunkRows, count));
-            var partial = grams[chunk] = new double[p * (p + 1)];
-            for (var j = 0; j < p; j++)
+            var partial = grams[group] = new double[p * (p + 1)];
+            for (var chunk = group * ChunksPerGroup; chunk < Math.Min(chunks, (group + 1) * ChunksPerGroup); chunk++)
             {
-                var column = values.AsSpan(j * ChunkRows, count);
-                for (var k = j; k <= p; k++) partial[j * (p + 1) + k] = LinearKernels.Dot(column, values.AsSpan(k * ChunkRows, count));
+                var (first, count) = Range(chunk, rows);
+                for (var j = 0; j < p; j++) Centre(features.Column(j).Slice(first, count), means[j], values.AsSpan(j * ChunkRows, count));
+                Centre(y.AsSpan(first, count), means[p], values.AsSpan(p * ChunkRows, count));
+                for (var j = 0; j < p; j++)
+                {
+                    var column = values.AsSpan(j * ChunkRows, count);
+                    for (var k = j; k <= p; k++) partial[j * (p + 1) + k] += LinearKernels.Dot(column, values.AsSpan(k * ChunkRows, count));
+                }
             }
         });
         var gram = new double[p * (p + 1)];
