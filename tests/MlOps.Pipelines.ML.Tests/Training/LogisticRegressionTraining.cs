@@ -317,6 +317,8 @@ public sealed class LogisticRegressionTraining
         var classIndex = Assert.Throws<ArgumentException>(() => Fit(features, [0, 1, 3, 1.5f], new LogisticRegressionOptions(Classes: 3)));
         Assert.Contains("row 2", classIndex.Message);
 
+        Assert.Contains("two classes", Assert.Throws<ArgumentException>(() => Fit(features, [1, 1, 1, 1], new LogisticRegressionOptions())).Message);
+
         var missing = FeatureMatrix.FromColumns(["age", "income"], [[1, 2, 3, 4], [5, 6, float.NaN, 8]]);
         var nan = Assert.Throws<ArgumentException>(() => Fit(missing, [0, 1, 0, 1], new LogisticRegressionOptions()));
         Assert.Contains("'income'", nan.Message);

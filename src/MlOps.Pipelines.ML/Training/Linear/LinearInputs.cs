@@ -30,6 +30,18 @@ internal static class LinearInputs
         }
     }
 
+    /// <summary>
+    /// At least two classes among the training labels: with one, the unpenalised intercept has no finite optimum (as
+    /// scikit-learn, which refuses such data too).
+    /// </summary>
+    public static void CheckTwoClassesPresent(ReadOnlySpan<float> labels)
+    {
+        var first = labels[0];
+        foreach (var y in labels)
+            if (y != first) return;
+        throw new ArgumentException($"Every training label is {first}: logistic regression needs rows of at least two classes.", nameof(TrainingData.Labels));
+    }
+
     public static void CheckValues(ReadOnlySpan<float> labels, string set)
     {
         for (var i = 0; i < labels.Length; i++)

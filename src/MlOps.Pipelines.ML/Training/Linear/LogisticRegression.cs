@@ -61,6 +61,7 @@ public sealed class LogisticRegression(LogisticRegressionOptions options) : ITra
         var features = data.Features;
         LinearInputs.CheckFeatures(features, "Training");
         LinearInputs.CheckClasses(data.Labels.Span, Options.Classes, "Training");
+        LinearInputs.CheckTwoClassesPresent(data.Labels.Span);
         LogisticLoss? validation = null;
         if (data.ValidationFeatures is { } validationFeatures)
         {
