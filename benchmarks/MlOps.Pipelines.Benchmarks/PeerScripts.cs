@@ -6,12 +6,15 @@ using MlOps.Pipelines.ML.Features;
 static class PeerScripts
 {
     /// <summary>benchmarks/peers/<paramref name="script"/>, found upwards from the program or the working folder; null when absent.</summary>
-    public static string? FindScript(string script)
+    public static string? FindScript(string script) => FindInRepository("benchmarks/peers/" + script);
+
+    /// <summary>A file of the repository by its path from the root ('/'-separated), found upwards from the program or the working folder; null when absent.</summary>
+    public static string? FindInRepository(string relativePath)
     {
         foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
             for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
             {
-                var path = Path.Combine(directory.FullName, "benchmarks", "peers", script);
+                var path = Path.Combine([directory.FullName, .. relativePath.Split('/')]);
                 if (File.Exists(path)) return path;
             }
         return null;

@@ -61,18 +61,12 @@ static class TrackingBenchmarks
             // Each tracked build logs exactly 10,000 points (Train's curve).
             results["tracking_metric_requests_per_10k_points"] = batches / 5.0;
             results["tracking_requests_per_build"] = server.Requests.Count / 6.0;
-            results["tracking_build_untracked_seconds"] = Median(untracked);
-            results["tracking_build_tracked_seconds"] = Median(tracked);
+            results["tracking_build_untracked_seconds"] = PeerScripts.Median(untracked);
+            results["tracking_build_tracked_seconds"] = PeerScripts.Median(tracked);
         }
         finally
         {
             server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
-    }
-
-    static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 }

@@ -7,15 +7,19 @@ using MlOps.Pipelines.ML.Features;
 using MlOps.Pipelines.ML.Training;
 
 /// <summary>
-/// Gradient-boosted trees on 1M synthetic training rows × 20 features (nonlinear signal, interactions, noise
-/// columns, missing values; 250k test rows): our <see cref="GradientBoostedTrees"/> against XGBoost (hist) and
-/// scikit-learn's HistGradientBoostingClassifier from Debian's /usr/bin/python3, all binary logistic with 100
-/// rounds, depth 6, learning rate 0.3, 256 bins, on 2 threads. Ours and the peers run interleaved (ours, peers,
-/// ours, peers, …) so that a change of machine load hits both; fit times are medians, AUCs on the test rows.
+/// Gradient-boosted trees, ours (<see cref="GradientBoostedTrees"/>) against XGBoost (hist) and scikit-learn's
+/// HistGradientBoostingClassifier from Debian's /usr/bin/python3, all binary logistic with 100 rounds, depth 6,
+/// learning rate 0.3, 256 bins, on 2 threads, on two data sets: 1M synthetic training rows × 20 features (nonlinear
+/// signal, interactions, noise columns, missing values; 250k test rows), and the flight sample with two categorical
+/// columns (<see cref="FlightSample"/>; 160k training flights, 40k held out). Ours and the peers run interleaved
+/// (ours, peers, ours, peers, …) so that a change of machine load hits both; fit times are medians, AUCs on the test
+/// rows. On the flight sample XGBoost runs twice, with the airport codes as numbers and in its native categorical
+/// mode, and scikit-learn treats the codes as categorical; ours takes them as numbers.
 /// </summary>
 /// <remarks>
-/// For development: GBDT_BENCH_ROWS overrides the training row count, GBDT_BENCH_REPEATS the rounds of the
-/// interleaving (default 3), GBDT_BENCH_PEERS=0 skips the peers.
+/// For development: GBDT_BENCH_DATA=synthetic or flights runs one data set, GBDT_BENCH_ROWS overrides the synthetic
+/// training row count, GBDT_BENCH_REPEATS the rounds of the interleaving (default 3 synthetic, 5 flights),
+/// GBDT_BENCH_PEERS=0 skips the peers.
 /// </remarks>
 static class TreeBenchmarks
 {
@@ -24,25 +28,99 @@ static class TreeBenchmarks
     const int Threads = 2;
     const ulong Seed = 2024;
 
+    static readonly GradientBoostedTreesOptions Options = new(Rounds: 100, MaxDepth: 6, LearningRate: 0.3, MaxBins: 256, Threads: Threads);
+
     public static void Run(Dictionary<string, double> results)
     {
+        var sets = Environment.GetEnvironmentVariable("GBDT_BENCH_DATA")?.Split(',') ?? ["synthetic", "flights"];
+        if (sets.Contains("synthetic")) Synthetic(results);
+        if (sets.Contains("flights")) Flights(results);
+    }
+
+    static void Synthetic(Dictionary<string, double> results)
+    {
         var rows = Environment.GetEnvironmentVariable("GBDT_BENCH_ROWS") is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : DefaultRows;
-        var repeats = Environment.GetEnvironmentVariable("GBDT_BENCH_REPEATS") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 3;
         var testRows = rows / 4;
         var stopwatch = Stopwatch.StartNew();
         var (train, trainLabels) = Generate(0, rows);
         var (test, testLabels) = Generate(rows, testRows);
         Log($"generated {rows:N0} + {testRows:N0} rows × {Features} features in {stopwatch.Elapsed.TotalSeconds:F2} s, {trainLabels.Average():P1} positive");
 
-        var options = new GradientBoostedTreesOptions(Rounds: 100, MaxDepth: 6, LearningRate: 0.3, MaxBins: 256, Threads: Threads);
-        var data = new TrainingData(train, trainLabels);
-        // Warm-up on a slice: JIT and tiering, not part of any figure.
-        var warm = Math.Min(rows, 50_000);
-        var warmSlice = Slice(train, warm);
-        var warmModel = new GradientBoostedTrees(options with { Rounds = 10 }).Fit(new TrainingData(warmSlice, trainLabels.AsMemory(0, warm)));
-        for (var i = 0; i < 3; i++) warmModel.Predict(warmSlice, new double[warm], Threads);
+        var outcome = Compare("synthetic", train, trainLabels, test, testLabels, categorical: [], Repeats(3));
+        var predictions = new double[test.Rows];
+        var predictTimes = new List<double>();
+        for (var i = 0; i < 3; i++)
+        {
+            var predict = Stopwatch.StartNew();
+            outcome.Model.Predict(test, predictions, Threads);
+            predictTimes.Add(predict.Elapsed.TotalSeconds);
+        }
+        results["gbdt_predict_seconds"] = PeerScripts.Median(predictTimes);
+        results["gbdt_fit_seconds"] = outcome.Seconds;
+        results["gbdt_fit_fastest_seconds"] = outcome.Times.Min();
+        results["gbdt_auc"] = outcome.Auc;
+        results["gbdt_rows"] = rows;
+        Log($"synthetic, ours: fit {outcome.Seconds:F2} s, AUC {outcome.Auc:F5}, predict {testRows:N0} rows {results["gbdt_predict_seconds"]:F2} s");
+        foreach (var (peer, (auc, times)) in outcome.Peers)
+        {
+            results[$"{peer}_fit_seconds"] = PeerScripts.Median(times);
+            results[$"{peer}_fit_fastest_seconds"] = times.Min();
+            results[$"{peer}_auc"] = auc;
+        }
+        Summarise("synthetic", outcome);
+    }
 
-        var peers = Environment.GetEnvironmentVariable("GBDT_BENCH_PEERS") != "0" ? PreparePeers(train, trainLabels, test, testLabels) : null;
+    static void Flights(Dictionary<string, double> results)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        if (FlightSample.Load() is not { } sample)
+        {
+            Log("flights skipped: data/flights-200k.csv not found");
+            return;
+        }
+        Log($"flights: {sample.Train.Rows:N0} training + {sample.Test.Rows:N0} held-out flights × {sample.Train.Columns} features " +
+            $"({string.Join(", ", sample.Train.Names)}; categorical: {string.Join(", ", sample.Categorical.Select(c => sample.Train.Names[c]))}) " +
+            $"in {stopwatch.Elapsed.TotalSeconds:F2} s, {sample.TrainLabels.Average():P1} / {sample.TestLabels.Average():P1} delayed");
+        var outcome = Compare("flights", sample.Train, sample.TrainLabels, sample.Test, sample.TestLabels, sample.Categorical, Repeats(5));
+        results["trees_flights_train_rows"] = sample.Train.Rows;
+        results["trees_flights_test_rows"] = sample.Test.Rows;
+        results["trees_flights_ours_fit_seconds"] = outcome.Seconds;
+        results["trees_flights_ours_fit_fastest_seconds"] = outcome.Times.Min();
+        results["trees_flights_ours_auc"] = outcome.Auc;
+        foreach (var (peer, (auc, times)) in outcome.Peers)
+        {
+            results[$"trees_flights_{peer}_fit_seconds"] = PeerScripts.Median(times);
+            results[$"trees_flights_{peer}_fit_fastest_seconds"] = times.Min();
+            results[$"trees_flights_{peer}_auc"] = auc;
+        }
+        Summarise("flights", outcome);
+    }
+
+    static int Repeats(int fallback) =>
+        Environment.GetEnvironmentVariable("GBDT_BENCH_REPEATS") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>Ours: every fit's seconds, the test AUC and the model of the last fit; per peer: its test AUC and every fit's seconds.</summary>
+    sealed record Outcome(List<double> Times, double Auc, GradientBoostedTreesModel Model, Dictionary<string, (double Auc, List<double> Times)> Peers)
+    {
+        /// <summary>Median fit seconds.</summary>
+        public double Seconds => PeerScripts.Median(Times);
+    }
+
+    /// <summary>Fits ours and the peers on the same rows, <paramref name="repeats"/> times, interleaved.</summary>
+    static Outcome Compare(string name, FeatureMatrix train, float[] trainLabels, FeatureMatrix test, float[] testLabels, int[] categorical, int repeats)
+    {
+        var data = new TrainingData(train, trainLabels);
+        // Warm-up on up to 200k rows (all of the flight sample): JIT and tiering (a method is recompiled optimised only
+        // after many calls, in the background) and the first touch of arrays of the timed fits' sizes; in no figure.
+        var warm = Math.Min(train.Rows, 200_000);
+        var warmSlice = Slice(train, warm);
+        for (var i = 0; i < 3; i++)
+        {
+            var warmModel = new GradientBoostedTrees(Options with { Rounds = 20 }).Fit(new TrainingData(warmSlice, trainLabels.AsMemory(0, warm)));
+            warmModel.Predict(warmSlice, new double[warm], Threads);
+        }
+
+        var peers = Environment.GetEnvironmentVariable("GBDT_BENCH_PEERS") != "0" ? PreparePeers(train, trainLabels, test, testLabels, categorical) : null;
         var ours = new List<double>();
         var peerTimes = new Dictionary<string, List<double>>();
         var peerAucs = new Dictionary<string, double>();
@@ -53,15 +131,15 @@ static class TreeBenchmarks
             {
                 GC.Collect();
                 var fit = Stopwatch.StartNew();
-                model = new GradientBoostedTrees(options).Fit(data);
+                model = new GradientBoostedTrees(Options).Fit(data);
                 ours.Add(fit.Elapsed.TotalSeconds);
-                Log($"round {round + 1}: ours fit {ours[^1]:F2} s");
+                Log($"{name} round {round + 1}: ours fit {ours[^1]:F3} s");
                 if (peers is null) continue;
                 foreach (var (peer, (auc, seconds)) in RunPeers(peers))
                 {
                     (peerTimes.TryGetValue(peer, out var list) ? list : peerTimes[peer] = []).Add(seconds);
                     peerAucs[peer] = auc;
-                    Log($"round {round + 1}: {peer} fit {seconds:F2} s, AUC {auc:F5}");
+                    Log($"{name} round {round + 1}: {peer} fit {seconds:F3} s, AUC {auc:F5}");
                 }
             }
         }
@@ -69,28 +147,19 @@ static class TreeBenchmarks
         {
             if (peers is not null) Directory.Delete(peers.Folder, recursive: true);
         }
-
         var predictions = new double[test.Rows];
-        var predictTimes = new List<double>();
-        for (var i = 0; i < 3; i++)
-        {
-            var predict = Stopwatch.StartNew();
-            model.Predict(test, predictions, Threads);
-            predictTimes.Add(predict.Elapsed.TotalSeconds);
-        }
-        results["gbdt_predict_seconds"] = PeerScripts.Median(predictTimes);
-        results["gbdt_fit_seconds"] = PeerScripts.Median(ours);
-        results["gbdt_auc"] = BinaryMetrics.RocAuc(predictions, [.. testLabels.Select(y => y == 1)]);
-        results["gbdt_rows"] = rows;
-        Log($"ours: fit {results["gbdt_fit_seconds"]:F2} s (median of {ours.Count}), AUC {results["gbdt_auc"]:F5}, predict {testRows:N0} rows {results["gbdt_predict_seconds"]:F2} s");
-        foreach (var (peer, times) in peerTimes)
-        {
-            results[$"{peer}_fit_seconds"] = PeerScripts.Median(times);
-            results[$"{peer}_auc"] = peerAucs[peer];
-            Log($"{peer}: fit {PeerScripts.Median(times):F2} s (median of {times.Count}), AUC {peerAucs[peer]:F5}");
-        }
-        if (peerAucs.TryGetValue("xgboost", out var xgboostAuc))
-            Log($"AUC ours − XGBoost: {results["gbdt_auc"] - xgboostAuc:+0.00000;-0.00000}; fit time ours / XGBoost: {results["gbdt_fit_seconds"] / results["xgboost_fit_seconds"]:F2}");
+        model.Predict(test, predictions, Threads);
+        var ourAuc = BinaryMetrics.RocAuc(predictions, [.. testLabels.Select(y => y == 1)]);
+        return new Outcome(ours, ourAuc, model, peerTimes.ToDictionary(p => p.Key, p => (peerAucs[p.Key], p.Value)));
+    }
+
+    /// <summary>Logs every contestant's fit times (median, fastest) and AUC, and ours against each peer.</summary>
+    static void Summarise(string name, Outcome outcome)
+    {
+        Log($"{name}, ours: fit {outcome.Seconds:F3} s (median of {outcome.Times.Count}; fastest {outcome.Times.Min():F3} s), AUC {outcome.Auc:F5}");
+        foreach (var (peer, (auc, times)) in outcome.Peers)
+            Log($"{name}, {peer}: fit {PeerScripts.Median(times):F3} s (median of {times.Count}; fastest {times.Min():F3} s), AUC {auc:F5}; " +
+                $"ours − {peer} AUC {outcome.Auc - auc:+0.00000;-0.00000}, fit time ours / {peer} {outcome.Seconds / PeerScripts.Median(times):F2} (fastest runs: {outcome.Times.Min() / times.Min():F2})");
     }
 
     // ---------------------------------------------------------------- data
@@ -152,17 +221,23 @@ static class TreeBenchmarks
 
     // ---------------------------------------------------------------- peers
 
-    sealed record Peers(string Python, string Script, string Folder);
+    /// <summary>The peer script, its data folder, and which of its peers (xgboost, sklearn) /usr/bin/python3 can run.</summary>
+    sealed record Peers(string Python, string Script, string Folder, string Installed);
 
-    static Peers? PreparePeers(FeatureMatrix train, float[] trainLabels, FeatureMatrix test, float[] testLabels)
+    static Peers? PreparePeers(FeatureMatrix train, float[] trainLabels, FeatureMatrix test, float[] testLabels, int[] categorical)
     {
         const string python = "/usr/bin/python3";
         var script = PeerScripts.FindScript("gbdt_peers.py");
-        if (!File.Exists(python) || script is null || PeerScripts.Run(python, ["-c", "import xgboost, sklearn"], out _) != 0)
+        if (script is null || !File.Exists(python) || PeerScripts.Run(python, ["-c", "import numpy"], out _) != 0)
         {
-            Log(script is null ? "peers skipped: benchmarks/peers/gbdt_peers.py not found" : "peers skipped: /usr/bin/python3 lacks xgboost or sklearn");
+            Log(script is null ? "peers skipped: benchmarks/peers/gbdt_peers.py not found" : "peers skipped: /usr/bin/python3 with numpy not found (Debian's python3-numpy)");
             return null;
         }
+        var installed = new List<string>();
+        foreach (var (module, package) in new[] { ("xgboost", "python3-xgboost"), ("sklearn", "python3-sklearn") })
+            if (PeerScripts.Run(python, ["-c", "import " + module], out _) == 0) installed.Add(module);
+            else Log($"peer {module} skipped: /usr/bin/python3 lacks it (Debian's {package})");
+        if (installed.Count == 0) return null;
         var folder = Path.Combine(Path.GetTempPath(), "mlops-gbdt-" + Environment.ProcessId);
         Directory.CreateDirectory(folder);
         PeerScripts.WriteRowMajor(Path.Combine(folder, "X_train.f32"), train);
@@ -172,13 +247,14 @@ static class TreeBenchmarks
         File.WriteAllText(Path.Combine(folder, "header.json"), JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["train_rows"] = train.Rows, ["test_rows"] = test.Rows, ["features"] = train.Columns, ["names"] = train.Names,
+            ["categorical"] = categorical,
         }));
-        return new Peers(python, script, folder);
+        return new Peers(python, script, folder, string.Join(",", installed));
     }
 
     static IEnumerable<(string Peer, (double Auc, double Seconds))> RunPeers(Peers peers)
     {
-        if (PeerScripts.Run(peers.Python, [peers.Script, peers.Folder, "--threads", Threads.ToString(CultureInfo.InvariantCulture)], out var output) != 0)
+        if (PeerScripts.Run(peers.Python, [peers.Script, peers.Folder, "--threads", Threads.ToString(CultureInfo.InvariantCulture), "--peers", peers.Installed], out var output) != 0)
             throw new InvalidOperationException($"{peers.Script} failed:\n{output}");
         using var document = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
         var list = new List<(string, (double, double))>();
