@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MlOps.Pipelines.ML.Data.Tables;
@@ -41,7 +42,7 @@ internal static class ColumnLoader
         MarkMissing(column, start, destination);
     }
 
-    /// <summary>Sets NaN where the column's null mask is set, skipping 32 rows at a time where none is.</summary>
+    /// <summary>Sets NaN where the column's null mask is set, 32 rows at a time: a compare gives the bits of the rows to set.</summary>
     public static void MarkMissing(Column column, int start, Span<double> destination)
     {
         if (column.Nulls.IsEmpty) return;
@@ -50,8 +51,8 @@ internal static class ColumnLoader
         var i = 0;
         for (; i <= nulls.Length - 32; i += 32)
         {
-            if (Vector256.LoadUnsafe(ref first, (nuint)i) == Vector256<byte>.Zero) continue;
-            for (var j = i; j < i + 32; j++) if (nulls[j] != 0) destination[j] = double.NaN;
+            var bits = ~Vector256.Equals(Vector256.LoadUnsafe(ref first, (nuint)i), Vector256<byte>.Zero).ExtractMostSignificantBits();
+            for (; bits != 0; bits &= bits - 1) destination[i + BitOperations.TrailingZeroCount(bits)] = double.NaN;
         }
         for (; i < nulls.Length; i++) if (nulls[i] != 0) destination[i] = double.NaN;
     }

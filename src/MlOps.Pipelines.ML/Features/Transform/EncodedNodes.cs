@@ -29,10 +29,9 @@ internal abstract record EncodedNode(CategoricalNode Input)
     internal string Describe() => $"{GetType().Name[..^"Node".Length].ToLowerInvariant()}({Input.Describe()})";
 
     /// <summary>Training rows per label, most frequent first (ties by label), missing values not counted.</summary>
-    private protected static List<(string Label, long Count)> Count(Categories categories)
+    private protected static List<(string Label, long Count)> Count(FitContext context, Categories categories)
     {
-        var counts = new long[categories.Labels.Count];
-        foreach (var code in categories.Codes.Span) if (code >= 0) counts[code]++;
+        var counts = context.CountCodes(categories);
         return [.. counts.Select((count, code) => (categories.Labels[code], count))
             .Where(x => x.count > 0)
             .GroupBy(x => x.Item1, StringComparer.Ordinal) // a table's dictionary may repeat a label after a cross
@@ -66,7 +65,7 @@ internal sealed record OneHotNode(CategoricalNode Input, int MaxCategories, stri
     internal override EncodedNode Fit(FitContext context)
     {
         var input = Input.Fit(context);
-        var kept = Count(context.Categories(input)).Take(MaxCategories).Select(x => x.Label);
+        var kept = Count(context, context.Categories(input)).Take(MaxCategories).Select(x => x.Label);
         return this with { Input = input, Categories = NaturalOrder(kept) };
     }
 
@@ -91,7 +90,7 @@ internal sealed record OrdinalNode(CategoricalNode Input, string[]? Categories) 
     internal override EncodedNode Fit(FitContext context)
     {
         var input = Input.Fit(context);
-        return this with { Input = input, Categories = NaturalOrder(Count(context.Categories(input)).Select(x => x.Label)) };
+        return this with { Input = input, Categories = NaturalOrder(Count(context, context.Categories(input)).Select(x => x.Label)) };
     }
 
     internal override bool IsFitted => Input.IsFitted && Categories is not null;
@@ -114,7 +113,7 @@ internal sealed record FrequencyNode(CategoricalNode Input, string[]? Categories
     internal override EncodedNode Fit(FitContext context)
     {
         var input = Input.Fit(context);
-        var counts = Count(context.Categories(input));
+        var counts = Count(context, context.Categories(input));
         var ordered = NaturalOrder(counts.Select(x => x.Label));
         var byLabel = counts.ToDictionary(x => x.Label, x => x.Count, StringComparer.Ordinal);
         var rows = (double)context.Table.RowCount;

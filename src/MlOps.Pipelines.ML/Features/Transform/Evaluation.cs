@@ -29,16 +29,35 @@ internal static class ColumnEvaluator
     }
 }
 
-/// <summary>The training table and the statistics fitting asks of it.</summary>
+/// <summary>
+/// The training table and the statistics fitting asks of it. Moments are remembered per expression (several
+/// features often start from the same imputed column), and the moments of an imputed expression follow from those of
+/// its input without another pass over the rows.
+/// </summary>
 internal sealed class FitContext(Table table, FeatureBackend backend, int threads)
 {
+    readonly Dictionary<NumericNode, Moments> _moments = [];
+    readonly int _threads = backend.Parallel ? threads : 1;
+
     public Table Table { get; } = table;
 
     /// <summary>Moments per block, merged in block order within a chunk and chunks in order: the same bits for any thread count.</summary>
     public Moments Moments(NumericNode node)
     {
+        if (_moments.TryGetValue(node, out var known)) return known;
+        // Imputation adds (rows − present) copies of its value: Chan's merge with a constant part is exact where every
+        // number is finite (for the mean imputed, the mean is unchanged and no squared deviation is added).
+        var moments = node is ImputeNode { Value: { } value } impute && double.IsFinite(value) && Moments(impute.Input) is { IsFinite: true } input
+            ? input.Merge(Features.Moments.Repeated(value, Table.RowCount - input.Count))
+            : Measure(node);
+        _moments[node] = moments;
+        return moments;
+    }
+
+    Moments Measure(NumericNode node)
+    {
         var chunks = new Moments[Blocks.ChunkCount(Table.RowCount)];
-        Blocks.ForEachChunk(Table.RowCount, backend.Parallel ? threads : 1, (start, length) =>
+        Blocks.ForEachChunk(Table.RowCount, _threads, (start, length) =>
         {
             var block = new BlockContext(Table, backend, node.Depth);
             var buffer = new double[Blocks.BlockRows];
@@ -54,10 +73,40 @@ internal sealed class FitContext(Table table, FeatureBackend backend, int thread
         return chunks.Aggregate(Features.Moments.Empty, (all, chunk) => all.Merge(chunk));
     }
 
+    /// <summary>Quantiles straight from the table, block by block (no copy of the column); its moments give the range.</summary>
     public double[] Quantiles(NumericNode node, IReadOnlyList<double> probabilities) =>
-        Features.Quantiles.Of(ColumnEvaluator.Evaluate(node, Table, backend, threads), probabilities, threads);
+        Features.Quantiles.Of(Table.RowCount, () =>
+        {
+            var block = new BlockContext(Table, backend, node.Depth);
+            return (start, destination) => node.Evaluate(block, start, destination, 0);
+        }, probabilities, _threads, Moments(node));
 
     public Categories Categories(CategoricalNode node) => node.Evaluate(Table, backend, threads);
+
+    /// <summary>Rows per code (missing ones not counted); chunks counted in parallel add up to the same integers in any order.</summary>
+    public long[] CountCodes(Categories categories)
+    {
+        var total = new long[categories.Labels.Count];
+        var codes = categories.Codes;
+        // Per-thread counts pay off when they are small next to the rows.
+        if (_threads <= 1 || total.Length > codes.Length / 64)
+        {
+            foreach (var code in codes.Span) if (code >= 0) total[code]++;
+            return total;
+        }
+        var gate = new object();
+        Parallel.For(0, Blocks.ChunkCount(codes.Length), new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new long[total.Length], (chunk, _, local) =>
+        {
+            var (start, length) = Blocks.Chunk(chunk, codes.Length);
+            foreach (var code in codes.Span.Slice(start, length)) if (code >= 0) local[code]++;
+            return local;
+        }, local =>
+        {
+            lock (gate)
+                for (var i = 0; i < total.Length; i++) total[i] += local[i];
+        });
+        return total;
+    }
 }
 
 /// <summary>
