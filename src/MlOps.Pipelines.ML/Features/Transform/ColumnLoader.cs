@@ -42,11 +42,16 @@ internal static class ColumnLoader
         MarkMissing(column, start, destination);
     }
 
-    /// <summary>Sets NaN where the column's null mask is set, 32 rows at a time: a compare gives the bits of the rows to set.</summary>
+    /// <summary>Sets NaN where the column's null mask is set.</summary>
     public static void MarkMissing(Column column, int start, Span<double> destination)
     {
         if (column.Nulls.IsEmpty) return;
-        var nulls = MemoryMarshal.AsBytes(column.Nulls.Span.Slice(start, destination.Length));
+        MarkMissing(MemoryMarshal.AsBytes(column.Nulls.Span.Slice(start, destination.Length)), destination);
+    }
+
+    /// <summary>Sets NaN where <paramref name="nulls"/> is not 0, 32 rows at a time: one compare gives the bits of the rows to set.</summary>
+    public static void MarkMissing(ReadOnlySpan<byte> nulls, Span<double> destination)
+    {
         ref var first = ref MemoryMarshal.GetReference(nulls);
         var i = 0;
         for (; i <= nulls.Length - 32; i += 32)

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Json.Serialization;
 using MlOps.Pipelines.ML.Data.Tables;
@@ -177,22 +179,44 @@ internal sealed class EncodedColumns
 
     public static EncodedColumns Value(float[] values, float missing) => new(1, null, values, missing);
 
-    /// <summary>Writes rows [start, start + codes.Length) into the output columns, which are <paramref name="stride"/> apart.</summary>
-    public void Write(ReadOnlySpan<int> codes, Span<float> firstColumn, int stride, int start)
+    /// <summary>
+    /// Writes rows [start, start + codes.Length) into the output columns, which are <paramref name="stride"/> apart, one
+    /// column after the other (each a contiguous run of the matrix), through the scratch buffers (at least one value per
+    /// row each), with streaming stores when asked.
+    /// </summary>
+    public void Write(ReadOnlySpan<int> codes, Span<float> firstColumn, int stride, int start, Span<int> slots, Span<float> buffer, bool streaming)
     {
+        var n = codes.Length;
         if (_values is { } values)
         {
-            var output = firstColumn.Slice(start, codes.Length);
-            for (var i = 0; i < codes.Length; i++) output[i] = codes[i] >= 0 ? values[codes[i]] : _missing;
+            var output = streaming ? buffer[..n] : firstColumn.Slice(start, n);
+            for (var i = 0; i < n; i++) output[i] = codes[i] >= 0 ? values[codes[i]] : _missing;
+            if (streaming) StreamingStores.Copy(output, firstColumn.Slice(start, n), streaming);
             return;
         }
-        for (var c = 0; c < Width; c++) firstColumn.Slice(c * stride + start, codes.Length).Clear();
-        var slots = _slots!;
+        var rowSlots = slots[..n];
+        var slotOf = _slots!;
         var missing = (int)_missing;
-        for (var i = 0; i < codes.Length; i++)
+        for (var i = 0; i < n; i++) rowSlots[i] = codes[i] >= 0 ? slotOf[codes[i]] : missing;
+        for (var c = 0; c < Width; c++)
         {
-            var slot = codes[i] >= 0 ? slots[codes[i]] : missing;
-            firstColumn[slot * stride + start + i] = 1;
+            var column = firstColumn.Slice(c * stride + start, n);
+            var output = streaming ? buffer[..n] : column;
+            OneHot(rowSlots, c, output);
+            if (streaming) StreamingStores.Copy(output, column, streaming);
         }
+    }
+
+    /// <summary>destination ← 1 where the row's slot is <paramref name="slot"/>, else 0: an all-ones compare masked to the bits of 1f.</summary>
+    static void OneHot(ReadOnlySpan<int> slots, int slot, Span<float> destination)
+    {
+        ref var source = ref MemoryMarshal.GetReference(slots);
+        ref var target = ref MemoryMarshal.GetReference(destination);
+        var wanted = Vector256.Create(slot);
+        var one = Vector256.Create(1f).AsInt32();
+        var i = 0;
+        for (; i <= slots.Length - Vector256<int>.Count; i += Vector256<int>.Count)
+            (Vector256.Equals(Vector256.LoadUnsafe(ref source, (nuint)i), wanted) & one).AsSingle().StoreUnsafe(ref target, (nuint)i);
+        for (; i < slots.Length; i++) destination[i] = slots[i] == slot ? 1 : 0;
     }
 }

@@ -116,8 +116,11 @@ internal sealed class FitContext(Table table, FeatureBackend backend, int thread
 /// </summary>
 internal static class TransformExecutor
 {
-    /// <summary>The features of every row, into <paramref name="into"/>'s memory when given (it must have the right shape).</summary>
-    public static FeatureMatrix Run(IReadOnlyList<FeatureDefinition> features, Table table, FeatureBackend backend, int threads, FeatureMatrix? into = null)
+    /// <summary>
+    /// The features of every row, into <paramref name="into"/>'s memory when given (it must have the right shape), with
+    /// streaming stores when the matrix is big (or as <paramref name="streaming"/> says: tests check both ways).
+    /// </summary>
+    public static FeatureMatrix Run(IReadOnlyList<FeatureDefinition> features, Table table, FeatureBackend backend, int threads, FeatureMatrix? into = null, bool? streaming = null)
     {
         Check(features, table);
         var rows = table.RowCount;
@@ -137,14 +140,22 @@ internal static class TransformExecutor
         var depth = features.Max(f => f.Numeric?.Depth ?? 0);
         // Chains (a column and element-wise steps) run fused over a whole chunk; other expressions block by block.
         var chains = features.Select(f => f.Numeric is { } numeric && Chains.Compile(numeric) is var (column, steps) ? (table[column], steps) : ((Column, ChainStep[])?)null).ToArray();
+        // Chains of the same column run one after the other, so the later ones find the chunk of it still in cache.
+        var chainOrder = Enumerable.Range(0, features.Count).Where(f => chains[f] is not null)
+            .GroupBy(f => chains[f]!.Value.Item1.Name, StringComparer.Ordinal).SelectMany(g => g).ToArray();
+        var stream = streaming ?? (long)values.Length * sizeof(float) >= StreamingStores.Threshold;
 
         Blocks.ForEachChunk(rows, backend.Parallel ? threads : 1, (start, length) =>
         {
             var block = new BlockContext(table, backend, depth);
             var buffer = new double[Blocks.BlockRows];
-            for (var f = 0; f < features.Count; f++)
-                if (chains[f] is var (column, steps))
-                    backend.RunChain(column, start, steps, buffer, values.AsSpan(offsets[f] * rows + start, length));
+            var narrowed = new float[Blocks.BlockRows];
+            var slots = new int[Blocks.BlockRows];
+            foreach (var f in chainOrder)
+            {
+                var (column, steps) = chains[f]!.Value;
+                backend.RunChain(column, start, steps, buffer, values.AsSpan(offsets[f] * rows + start, length), stream);
+            }
             for (var b = start; b < start + length; b += Blocks.BlockRows)
             {
                 var n = Math.Min(Blocks.BlockRows, start + length - b);
@@ -155,14 +166,23 @@ internal static class TransformExecutor
                     if (features[f].Numeric is { } numeric)
                     {
                         numeric.Evaluate(block, b, buffer.AsSpan(0, n), 0);
-                        backend.Narrow(buffer.AsSpan(0, n), output.Slice(b, n));
+                        if (stream)
+                        {
+                            backend.Narrow(buffer.AsSpan(0, n), narrowed.AsSpan(0, n));
+                            StreamingStores.Copy(narrowed.AsSpan(0, n), output.Slice(b, n), stream);
+                        }
+                        else
+                        {
+                            backend.Narrow(buffer.AsSpan(0, n), output.Slice(b, n));
+                        }
                     }
                     else
                     {
-                        encoded[f].Columns!.Write(encoded[f].Categories.Codes.Span.Slice(b, n), output, rows, b);
+                        encoded[f].Columns!.Write(encoded[f].Categories.Codes.Span.Slice(b, n), output, rows, b, slots, narrowed, stream);
                     }
                 }
             }
+            if (stream) StreamingStores.Fence();
         });
         return into ?? new FeatureMatrix(rows, names, values);
     }
