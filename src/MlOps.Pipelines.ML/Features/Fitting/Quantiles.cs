@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace MlOps.Pipelines.ML.Features;
 
 /// <summary>
@@ -122,7 +125,7 @@ internal static class Quantiles
             return;
         }
         // Halving first keeps the width finite for values near ±double.MaxValue.
-        var scale = Bins / 2 / (max / 2 - min / 2);
+        var scale = Bins / (max / 2 - min / 2);
         var counts = Histogram(rows, open, min, scale, threads);
         // For each rank, its bin and the number of values in bins before it.
         var slots = new SortedDictionary<int, (long Before, List<long> Ranks)>();
@@ -169,27 +172,61 @@ internal static class Quantiles
 
     static int BinOf(double x, double min, double scale) => Math.Min((int)((x / 2 - min / 2) * scale), Bins - 1);
 
+    /// <summary>
+    /// The bin of every value of the block (<see cref="BinOf"/>), or <see cref="Bins"/> (a spare bin nobody asks for)
+    /// for a value that is not finite. Sixteen at a time on 512-bit vectors where the CPU has them: the same IEEE
+    /// operations (x / 2 is x × 0.5 exactly), then truncation of a whole number below 2^16 either way.
+    /// </summary>
+    static void BinsOf(ReadOnlySpan<double> block, double min, double scale, Span<int> bins)
+    {
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref var source = ref MemoryMarshal.GetReference(block);
+            ref var target = ref MemoryMarshal.GetReference(bins);
+            var half = Vector512.Create(0.5);
+            var halfMin = Vector512.Create(min / 2);
+            var factor = Vector512.Create(scale);
+            var last = Vector512.Create((double)(Bins - 1));
+            var spare = Vector512.Create((double)Bins);
+            var largest = Vector512.Create(double.MaxValue);
+            for (; i <= block.Length - 16; i += 16)
+            {
+                var low = Vector512.LoadUnsafe(ref source, (nuint)i);
+                var high = Vector512.LoadUnsafe(ref source, (nuint)(i + 8));
+                var lowBins = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(Vector512.Abs(low), largest), Vector512.Min((low * half - halfMin) * factor, last), spare);
+                var highBins = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(Vector512.Abs(high), largest), Vector512.Min((high * half - halfMin) * factor, last), spare);
+                Vector512.Narrow(Vector512.ConvertToInt64(lowBins), Vector512.ConvertToInt64(highBins)).StoreUnsafe(ref target, (nuint)i);
+            }
+        }
+        for (; i < block.Length; i++) bins[i] = double.IsFinite(block[i]) ? BinOf(block[i], min, scale) : Bins;
+    }
+
     static int[] Histogram(int rows, Func<Reader> open, double min, double scale, int threads)
     {
-        var total = new int[Bins];
+        var total = new int[Bins + 1];
         if (threads <= 1 || rows < Blocks.ChunkRows * 2)
         {
+            var bins = new int[Blocks.BlockRows];
             ForEachBlock(rows, open, 1, (_, block) =>
             {
-                foreach (var x in block) if (double.IsFinite(x)) total[BinOf(x, min, scale)]++;
+                BinsOf(block, min, scale, bins);
+                foreach (var bin in bins.AsSpan(0, block.Length)) total[bin]++;
             });
             return total;
         }
         // Integer counts add up to the same totals in any order, so per-thread histograms merge deterministically.
         var gate = new object();
-        Parallel.For(0, Blocks.ChunkCount(rows), new ParallelOptions { MaxDegreeOfParallelism = threads }, () => (Counts: new int[Bins], Buffer: new double[Blocks.BlockRows], Read: open()), (chunk, _, local) =>
+        Parallel.For(0, Blocks.ChunkCount(rows), new ParallelOptions { MaxDegreeOfParallelism = threads },
+            () => (Counts: new int[Bins + 1], Buffer: new double[Blocks.BlockRows], Bins: new int[Blocks.BlockRows], Read: open()), (chunk, _, local) =>
         {
             var (start, length) = Blocks.Chunk(chunk, rows);
             for (var b = start; b < start + length; b += Blocks.BlockRows)
             {
                 var block = local.Buffer.AsSpan(0, Math.Min(Blocks.BlockRows, start + length - b));
                 local.Read(b, block);
-                foreach (var x in block) if (double.IsFinite(x)) local.Counts[BinOf(x, min, scale)]++;
+                BinsOf(block, min, scale, local.Bins);
+                foreach (var bin in local.Bins.AsSpan(0, block.Length)) local.Counts[bin]++;
             }
             return local;
         }, local =>
@@ -206,15 +243,26 @@ internal static class Quantiles
     /// </summary>
     static double[][] Gather(int rows, Func<Reader> open, int threads, int[]? slotOf, double min, double scale, int slots)
     {
+        // A bit per bin (8 KB, stays in L1) answers "is this bin wanted" for the many values whose bin is not.
+        var wanted = new ulong[Bins / 64 + 1];
+        if (slotOf is not null)
+            for (var bin = 0; bin < Bins; bin++)
+                if (slotOf[bin] >= 0) wanted[bin >> 6] |= 1UL << bin;
         var chunks = new List<double>[Blocks.ChunkCount(rows)][];
         ForEachBlock(rows, open, threads, (chunk, block) =>
         {
             var lists = chunks[chunk];
-            foreach (var x in block)
+            if (slotOf is null)
             {
-                if (!double.IsFinite(x)) continue;
-                var slot = slotOf is null ? 0 : slotOf[BinOf(x, min, scale)];
-                if (slot >= 0) lists[slot].Add(x);
+                foreach (var x in block) if (double.IsFinite(x)) lists[0].Add(x);
+                return;
+            }
+            Span<int> bins = stackalloc int[block.Length];
+            BinsOf(block, min, scale, bins);
+            for (var i = 0; i < block.Length; i++)
+            {
+                var bin = bins[i];
+                if ((wanted[bin >> 6] & (1UL << bin)) != 0) lists[slotOf[bin]].Add(block[i]);
             }
         }, chunk => chunks[chunk] = [.. Enumerable.Range(0, slots).Select(_ => new List<double>())]);
         var members = new double[slots][];
