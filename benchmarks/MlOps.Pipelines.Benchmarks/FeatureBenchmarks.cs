@@ -92,9 +92,16 @@ static class FeatureBenchmarks
         var table = Time(() => Generate(rows, Seed), out var generation);
         Log($"generated {rows:N0} rows × {table.Columns.Count} columns in {generation:F2} s");
 
-        // Warm-up on a slice: JIT and tiering, not part of any figure.
+        // Warm-up on a slice: JIT and tiering, not part of any figure. Several rounds on all cores and on one, then a
+        // pause: a method is recompiled at tier 1 only after 30 calls, in the background, once the runtime has seen
+        // 100 ms without new methods; with a single round the first timed fits still ran tier-0 code.
         var warm = table.Slice(0, Math.Min(rows, 200_000));
-        StandardSet().Fit(warm, threads: threads).Transform(warm, threads: threads);
+        for (var round = 0; round < 8; round++)
+        {
+            StandardSet().Fit(warm, threads: threads).Transform(warm, threads: threads);
+            StandardSet().Fit(warm, threads: 1).Transform(warm, threads: 1);
+        }
+        Thread.Sleep(500);
 
         var set = StandardSet();
         FeatureTransform transform = null!;
