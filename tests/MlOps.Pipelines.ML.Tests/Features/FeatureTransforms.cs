@@ -120,6 +120,18 @@ public sealed class FeatureTransforms
         }
     }
 
+    /// <summary>Streaming stores (used for big matrices) write the same bits as ordinary ones, on either backend and thread count.</summary>
+    [Fact]
+    public void Streaming_stores_give_the_bits_of_ordinary_stores()
+    {
+        var table = Random(140_001, 7); // an odd row count: every column starts at another place within a cache line
+        var transform = Everything().Fit(table);
+        var ordinary = transform.Transform(table, FeatureBackend.Cpu, threads: 2, streaming: false);
+        SameBits(ordinary, transform.Transform(table, FeatureBackend.Cpu, threads: 2, streaming: true));
+        SameBits(ordinary, transform.Transform(table, FeatureBackend.Cpu, threads: 1, streaming: true));
+        SameBits(transform.Transform(table, FeatureBackend.Reference, threads: 1, streaming: false), transform.Transform(table, FeatureBackend.Reference, threads: 1, streaming: true));
+    }
+
     [Fact]
     public void Saved_and_loaded_it_gives_the_same_bits()
     {

@@ -135,13 +135,12 @@ public sealed class FusedChains
     {
         var data = new TheoryData<int, int>();
         for (var chain = 0; chain < Chains.Length; chain++)
-            foreach (var length in new[] { 1, 7, 8, 9, 4099 })
+            foreach (var length in new[] { 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 4099 })
                 data.Add(chain, length);
         return data;
     }
 
-    [Theory, MemberData(nameof(Cases))]
-    public void A_fused_chain_gives_the_bits_of_the_chain_step_by_step(int chain, int length)
+    static (MlOps.Pipelines.ML.Data.Tables.Column<double> Column, double[] Values) Column(int chain, int length)
     {
         var random = new Random(chain * 100 + length);
         var values = Enumerable.Range(0, length).Select(_ => random.Next(10) switch
@@ -152,11 +151,82 @@ public sealed class FusedChains
             _ => random.NextDouble() * 50 - 5,
         }).ToArray();
         var nulls = Enumerable.Range(0, length).Select(_ => random.Next(13) == 0).ToArray();
-        var column = new MlOps.Pipelines.ML.Data.Tables.Column<double>("x", values, nulls);
-        var fused = new float[length];
+        return (new MlOps.Pipelines.ML.Data.Tables.Column<double>("x", values, nulls), values);
+    }
+
+    /// <summary>
+    /// The 512-bit and 256-bit fused loops, with ordinary and streaming stores, into outputs starting anywhere within a
+    /// cache line (so head, whole lines and tail all occur), against the chain applied step by step.
+    /// </summary>
+    [Theory, MemberData(nameof(Cases))]
+    public void A_fused_chain_gives_the_bits_of_the_chain_step_by_step(int chain, int length)
+    {
+        var (column, _) = Column(chain, length);
         var stepwise = new float[length];
-        FeatureBackend.Cpu.RunChain(column, 0, Chains[chain], new double[64], fused);
         MlOps.Pipelines.ML.Features.Chains.RunByBlocks(FeatureBackend.Cpu, column, 0, Chains[chain], new double[64], stepwise);
-        Assert.Equal(stepwise.Select(BitConverter.SingleToInt32Bits), fused.Select(BitConverter.SingleToInt32Bits));
+        foreach (var backend in new[] { new CpuBackend(wide: true), new CpuBackend(wide: false) })
+            foreach (var streaming in new[] { false, true })
+                foreach (var offset in new[] { 0, 1, 5, 15 })
+                {
+                    // A pinned array keeps the offset's position within a line for the whole call.
+                    var output = GC.AllocateArray<float>(length + 32, pinned: true);
+                    var destination = output.AsSpan(offset, length);
+                    backend.RunChain(column, 0, Chains[chain], new double[64], destination, streaming);
+                    Assert.Equal(stepwise.Select(BitConverter.SingleToInt32Bits), destination.ToArray().Select(BitConverter.SingleToInt32Bits));
+                    Assert.All(output.AsSpan(0, offset).ToArray(), x => Assert.Equal(0, x));
+                    Assert.All(output.AsSpan(offset + length).ToArray(), x => Assert.Equal(0, x));
+                }
+    }
+
+    [Theory]
+    [InlineData(65_536 - 5, 100)] // across a chunk boundary
+    [InlineData(3, 1000)]
+    public void A_chain_over_part_of_a_column_reads_those_rows(int start, int length)
+    {
+        var (column, _) = Column(1, 70_000);
+        var whole = new float[70_000];
+        FeatureBackend.Cpu.RunChain(column, 0, Chains[1], new double[64], whole);
+        foreach (var streaming in new[] { false, true })
+        {
+            var part = new float[length];
+            FeatureBackend.Cpu.RunChain(column, start, Chains[1], new double[64], part, streaming);
+            Assert.Equal(whole.AsSpan(start, length).ToArray(), part);
+        }
+    }
+}
+
+public sealed class StreamingStoresCopy
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(100)]
+    [InlineData(4099)]
+    public void Copies_every_value_exactly_wherever_the_destination_starts(int length)
+    {
+        var random = new Random(length);
+        var source = Enumerable.Range(0, length).Select(_ => random.Next(20) == 0 ? float.NaN : (float)(random.NextDouble() * 1e6 - 5e5)).ToArray();
+        for (var offset = 0; offset < 16; offset++)
+        {
+            var output = GC.AllocateArray<float>(length + 32, pinned: true);
+            StreamingStores.Copy(source, output.AsSpan(offset, length), streaming: true);
+            StreamingStores.Fence();
+            Assert.Equal(source.Select(BitConverter.SingleToInt32Bits), output.AsSpan(offset, length).ToArray().Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(new float[offset], output.AsSpan(0, offset).ToArray());
+            Assert.Equal(new float[32 - offset], output.AsSpan(offset + length).ToArray());
+        }
+    }
+
+    [Fact]
+    public void The_head_is_the_number_of_values_before_a_line_boundary()
+    {
+        var output = GC.AllocateArray<float>(64, pinned: true);
+        var first = StreamingStores.Head(output);
+        Assert.InRange(first, 0, 15);
+        for (var offset = 0; offset < 32; offset++)
+            Assert.Equal(((first - offset) % 16 + 16) % 16, StreamingStores.Head(output.AsSpan(offset)));
     }
 }

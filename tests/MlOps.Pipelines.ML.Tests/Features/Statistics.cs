@@ -81,4 +81,67 @@ public sealed class Statistics
         Assert.Equal(0, moments.Count);
         Assert.True(double.IsNaN(moments.Variance));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(2047)]
+    public void Moments_of_any_length_and_missing_values_anywhere_match_the_textbook_formulas(int length)
+    {
+        var random = new Random(length);
+        var values = Enumerable.Range(0, length).Select(_ => random.Next(7) == 0 ? double.NaN : random.NextDouble() * 10 - 3).ToArray();
+        var present = values.Where(v => !double.IsNaN(v)).ToArray();
+        var moments = Moments.Of(values);
+        Assert.Equal(present.Length, moments.Count);
+        if (present.Length == 0) return;
+        var mean = present.Average();
+        Assert.Equal(mean, moments.Mean, 1e-12);
+        Assert.Equal(present.Sum(v => (v - mean) * (v - mean)), moments.SumOfSquares, 1e-9);
+        Assert.Equal(present.Min(), moments.Min);
+        Assert.Equal(present.Max(), moments.Max);
+    }
+
+    /// <summary>The moments of an imputed column come from its input's by a merge; they must be what a pass over the imputed values finds.</summary>
+    [Fact]
+    public void Moments_of_an_imputed_column_equal_a_pass_over_the_imputed_values()
+    {
+        var random = new Random(3);
+        var rows = 200_000;
+        var values = Enumerable.Range(0, rows).Select(_ => random.Next(10) == 0 ? double.NaN : random.NextDouble() * 100).ToArray();
+        var table = new MlOps.Pipelines.ML.Data.Tables.Table([new MlOps.Pipelines.ML.Data.Tables.Column<double>("x", values)]);
+        var context = new FitContext(table, FeatureBackend.Cpu, 2);
+        var imputed = new ImputeNode(new ColumnNode("x"), ImputeNode.Constant, 42.5);
+        var merged = context.Moments(imputed);
+        var filled = values.Select(v => double.IsNaN(v) ? 42.5 : v).ToArray();
+        var mean = filled.Average();
+        Assert.Equal(rows, merged.Count);
+        Assert.Equal(mean, merged.Mean, 1e-9);
+        Assert.Equal(filled.Sum(v => (v - mean) * (v - mean)) / rows, merged.Variance, 1e-6);
+        Assert.Equal(filled.Min(), merged.Min);
+        Assert.Equal(filled.Max(), merged.Max);
+    }
+
+    [Fact]
+    public void Moments_of_an_imputed_column_with_infinities_are_measured_not_merged()
+    {
+        double[] values = [1, double.NaN, double.PositiveInfinity, 3];
+        var table = new MlOps.Pipelines.ML.Data.Tables.Table([new MlOps.Pipelines.ML.Data.Tables.Column<double>("x", values)]);
+        var imputed = new FitContext(table, FeatureBackend.Reference, 1).Moments(new ImputeNode(new ColumnNode("x"), ImputeNode.Constant, 2));
+        var measured = Moments.Of([1, 2, double.PositiveInfinity, 3]);
+        Assert.Equal(measured, imputed);
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void Quantiles_read_from_a_table_equal_those_of_the_values(string shape)
+    {
+        var values = Data(shape);
+        var table = new MlOps.Pipelines.ML.Data.Tables.Table([new MlOps.Pipelines.ML.Data.Tables.Column<double>("x", values)]);
+        foreach (var threads in new[] { 1, 3 })
+        {
+            var fromTable = new FitContext(table, FeatureBackend.Cpu, threads).Quantiles(new ColumnNode("x"), Probabilities);
+            Assert.Equal(Quantiles.Of(values, Probabilities, threads: 1), fromTable);
+        }
+    }
 }

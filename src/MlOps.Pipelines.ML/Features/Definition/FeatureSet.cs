@@ -34,7 +34,11 @@ public sealed class FeatureSet
         if (_features.Count == 0) throw new InvalidOperationException("The feature set is empty: add features before fitting.");
         TransformExecutor.Check(_features, training);
         var context = new FitContext(training, backend ?? FeatureBackend.Cpu, threads ?? Environment.ProcessorCount);
-        var fitted = _features.Select(f => f.Fit(context)).ToList();
+        // Features that read the same column are fitted one after the other, while its rows may still be in the
+        // last-level cache; the statistics do not depend on the order.
+        var fitted = new FeatureDefinition[_features.Count];
+        foreach (var group in Enumerable.Range(0, _features.Count).GroupBy(f => _features[f].Columns.FirstOrDefault() ?? "", StringComparer.Ordinal))
+            foreach (var f in group) fitted[f] = _features[f].Fit(context);
         var inputs = _features.SelectMany(f => f.Columns).Distinct().Order(StringComparer.Ordinal)
             .Select(c => new FeatureInput(c, training[c].Type)).ToList();
         return new FeatureTransform(inputs, fitted);

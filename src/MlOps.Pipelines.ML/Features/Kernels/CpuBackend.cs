@@ -11,9 +11,12 @@ namespace MlOps.Pipelines.ML.Features;
 /// bit: its tail is padded to a whole vector instead, so a value's result never depends on where it sits in a
 /// block — one row transformed alone gives the same bits as in a batch.
 /// </summary>
-internal sealed class CpuBackend : FeatureBackend
+internal sealed partial class CpuBackend(bool wide = true) : FeatureBackend
 {
     const int Width = 4; // Vector256<double>.Count
+
+    /// <summary>Whether fused chains run on 512-bit vectors (where the CPU has them; tests turn it off to check the 256-bit loop).</summary>
+    readonly bool _wide = wide && Vector512.IsHardwareAccelerated;
 
     public override string Name => "cpu";
 
@@ -128,32 +131,35 @@ internal sealed class CpuBackend : FeatureBackend
     /// every step and narrowed into the output, so the column is read once and the output written once, and each
     /// step's constants are loaded once per 64 values rather than per vector. The steps are the block kernels
     /// themselves, and a last partial group is padded with zeros to whole vectors, so the bits equal the
-    /// block-by-block result (and a row alone equals the row in a batch).
+    /// block-by-block result (and a row alone equals the row in a batch). When streaming, the first group ends at the
+    /// output's first line boundary, so every later group of 64 floats fills four whole lines.
     /// </summary>
-    internal override void RunChain(Data.Tables.Column column, int start, ReadOnlySpan<ChainStep> steps, Span<double> buffer, Span<float> destination)
+    internal override void RunChain(Data.Tables.Column column, int start, ReadOnlySpan<ChainStep> steps, Span<double> buffer, Span<float> destination, bool streaming = false)
     {
         if (column is not Data.Tables.Column<double> doubles)
         {
-            base.RunChain(column, start, steps, buffer, destination);
+            base.RunChain(column, start, steps, buffer, destination, streaming);
             return;
         }
         const int group = 64;
         var values = doubles.Values.Span.Slice(start, destination.Length);
         var nulls = doubles.Nulls.IsEmpty ? default : MemoryMarshal.AsBytes(doubles.Nulls.Span.Slice(start, destination.Length));
-        Span<double> block = stackalloc double[group];
-        for (var i = 0; i < values.Length; i += group)
+        if (_wide)
         {
-            var count = Math.Min(group, values.Length - i);
+            RunChainWide(values, nulls, steps, destination, streaming);
+            return;
+        }
+        Span<double> block = stackalloc double[group];
+        Span<float> narrowed = stackalloc float[group];
+        var head = streaming ? StreamingStores.Head(destination) : 0;
+        for (var i = 0; i < values.Length;)
+        {
+            var count = Math.Min(i == 0 && head > 0 ? head : group, values.Length - i);
             var padded = (count + 2 * Width - 1) / (2 * Width) * (2 * Width);
             var work = block[..padded];
             if (count < padded) work.Clear();
             values.Slice(i, count).CopyTo(work);
-            if (!nulls.IsEmpty)
-            {
-                var mask = nulls.Slice(i, count);
-                if (mask.IndexOfAnyExcept((byte)0) >= 0)
-                    for (var j = 0; j < count; j++) if (mask[j] != 0) work[j] = double.NaN;
-            }
+            if (!nulls.IsEmpty) ColumnLoader.MarkMissing(nulls.Slice(i, count), work);
             foreach (ref readonly var step in steps)
             {
                 switch (step.Kind)
@@ -166,7 +172,16 @@ internal sealed class CpuBackend : FeatureBackend
                     default: Combine(work, step.A, step.Operator, step.ConstantFirst); break;
                 }
             }
-            Narrow(work[..count], destination.Slice(i, count));
+            if (streaming)
+            {
+                Narrow(work[..count], narrowed[..count]);
+                StreamingStores.Copy(narrowed[..count], destination.Slice(i, count), streaming);
+            }
+            else
+            {
+                Narrow(work[..count], destination.Slice(i, count));
+            }
+            i += count;
         }
     }
 

@@ -60,9 +60,10 @@ public abstract class FeatureBackend
 
     /// <summary>
     /// destination ← the chain's steps applied to rows [start, start + destination.Length) of the column. By default
-    /// step by step over blocks of <paramref name="buffer"/>'s size; a backend may fuse the steps, with the same bits.
+    /// step by step over blocks of <paramref name="buffer"/>'s size; a backend may fuse the steps, with the same bits,
+    /// and write with streaming stores when <paramref name="streaming"/> (see <see cref="StreamingStores"/>).
     /// </summary>
-    internal virtual void RunChain(Data.Tables.Column column, int start, ReadOnlySpan<ChainStep> steps, Span<double> buffer, Span<float> destination) =>
+    internal virtual void RunChain(Data.Tables.Column column, int start, ReadOnlySpan<ChainStep> steps, Span<double> buffer, Span<float> destination, bool streaming = false) =>
         Chains.RunByBlocks(this, column, start, steps, buffer, destination);
 }
 

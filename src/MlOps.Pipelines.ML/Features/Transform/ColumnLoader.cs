@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MlOps.Pipelines.ML.Data.Tables;
@@ -41,17 +42,22 @@ internal static class ColumnLoader
         MarkMissing(column, start, destination);
     }
 
-    /// <summary>Sets NaN where the column's null mask is set, skipping 32 rows at a time where none is.</summary>
+    /// <summary>Sets NaN where the column's null mask is set.</summary>
     public static void MarkMissing(Column column, int start, Span<double> destination)
     {
         if (column.Nulls.IsEmpty) return;
-        var nulls = MemoryMarshal.AsBytes(column.Nulls.Span.Slice(start, destination.Length));
+        MarkMissing(MemoryMarshal.AsBytes(column.Nulls.Span.Slice(start, destination.Length)), destination);
+    }
+
+    /// <summary>Sets NaN where <paramref name="nulls"/> is not 0, 32 rows at a time: one compare gives the bits of the rows to set.</summary>
+    public static void MarkMissing(ReadOnlySpan<byte> nulls, Span<double> destination)
+    {
         ref var first = ref MemoryMarshal.GetReference(nulls);
         var i = 0;
         for (; i <= nulls.Length - 32; i += 32)
         {
-            if (Vector256.LoadUnsafe(ref first, (nuint)i) == Vector256<byte>.Zero) continue;
-            for (var j = i; j < i + 32; j++) if (nulls[j] != 0) destination[j] = double.NaN;
+            var bits = ~Vector256.Equals(Vector256.LoadUnsafe(ref first, (nuint)i), Vector256<byte>.Zero).ExtractMostSignificantBits();
+            for (; bits != 0; bits &= bits - 1) destination[i + BitOperations.TrailingZeroCount(bits)] = double.NaN;
         }
         for (; i < nulls.Length; i++) if (nulls[i] != 0) destination[i] = double.NaN;
     }

@@ -29,16 +29,35 @@ internal static class ColumnEvaluator
     }
 }
 
-/// <summary>The training table and the statistics fitting asks of it.</summary>
+/// <summary>
+/// The training table and the statistics fitting asks of it. Moments are remembered per expression (several
+/// features often start from the same imputed column), and the moments of an imputed expression follow from those of
+/// its input without another pass over the rows.
+/// </summary>
 internal sealed class FitContext(Table table, FeatureBackend backend, int threads)
 {
+    readonly Dictionary<NumericNode, Moments> _moments = [];
+    readonly int _threads = backend.Parallel ? threads : 1;
+
     public Table Table { get; } = table;
 
     /// <summary>Moments per block, merged in block order within a chunk and chunks in order: the same bits for any thread count.</summary>
     public Moments Moments(NumericNode node)
     {
+        if (_moments.TryGetValue(node, out var known)) return known;
+        // Imputation adds (rows − present) copies of its value: Chan's merge with a constant part is exact where every
+        // number is finite (for the mean imputed, the mean is unchanged and no squared deviation is added).
+        var moments = node is ImputeNode { Value: { } value } impute && double.IsFinite(value) && Moments(impute.Input) is { IsFinite: true } input
+            ? input.Merge(Features.Moments.Repeated(value, Table.RowCount - input.Count))
+            : Measure(node);
+        _moments[node] = moments;
+        return moments;
+    }
+
+    Moments Measure(NumericNode node)
+    {
         var chunks = new Moments[Blocks.ChunkCount(Table.RowCount)];
-        Blocks.ForEachChunk(Table.RowCount, backend.Parallel ? threads : 1, (start, length) =>
+        Blocks.ForEachChunk(Table.RowCount, _threads, (start, length) =>
         {
             var block = new BlockContext(Table, backend, node.Depth);
             var buffer = new double[Blocks.BlockRows];
@@ -54,10 +73,40 @@ internal sealed class FitContext(Table table, FeatureBackend backend, int thread
         return chunks.Aggregate(Features.Moments.Empty, (all, chunk) => all.Merge(chunk));
     }
 
+    /// <summary>Quantiles straight from the table, block by block (no copy of the column); its moments give the range.</summary>
     public double[] Quantiles(NumericNode node, IReadOnlyList<double> probabilities) =>
-        Features.Quantiles.Of(ColumnEvaluator.Evaluate(node, Table, backend, threads), probabilities, threads);
+        Features.Quantiles.Of(Table.RowCount, () =>
+        {
+            var block = new BlockContext(Table, backend, node.Depth);
+            return (start, destination) => node.Evaluate(block, start, destination, 0);
+        }, probabilities, _threads, Moments(node));
 
     public Categories Categories(CategoricalNode node) => node.Evaluate(Table, backend, threads);
+
+    /// <summary>Rows per code (missing ones not counted); chunks counted in parallel add up to the same integers in any order.</summary>
+    public long[] CountCodes(Categories categories)
+    {
+        var total = new long[categories.Labels.Count];
+        var codes = categories.Codes;
+        // Per-thread counts pay off when they are small next to the rows.
+        if (_threads <= 1 || total.Length > codes.Length / 64)
+        {
+            foreach (var code in codes.Span) if (code >= 0) total[code]++;
+            return total;
+        }
+        var gate = new object();
+        Parallel.For(0, Blocks.ChunkCount(codes.Length), new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new long[total.Length], (chunk, _, local) =>
+        {
+            var (start, length) = Blocks.Chunk(chunk, codes.Length);
+            foreach (var code in codes.Span.Slice(start, length)) if (code >= 0) local[code]++;
+            return local;
+        }, local =>
+        {
+            lock (gate)
+                for (var i = 0; i < total.Length; i++) total[i] += local[i];
+        });
+        return total;
+    }
 }
 
 /// <summary>
@@ -67,8 +116,11 @@ internal sealed class FitContext(Table table, FeatureBackend backend, int thread
 /// </summary>
 internal static class TransformExecutor
 {
-    /// <summary>The features of every row, into <paramref name="into"/>'s memory when given (it must have the right shape).</summary>
-    public static FeatureMatrix Run(IReadOnlyList<FeatureDefinition> features, Table table, FeatureBackend backend, int threads, FeatureMatrix? into = null)
+    /// <summary>
+    /// The features of every row, into <paramref name="into"/>'s memory when given (it must have the right shape), with
+    /// streaming stores when the matrix is big (or as <paramref name="streaming"/> says: tests check both ways).
+    /// </summary>
+    public static FeatureMatrix Run(IReadOnlyList<FeatureDefinition> features, Table table, FeatureBackend backend, int threads, FeatureMatrix? into = null, bool? streaming = null)
     {
         Check(features, table);
         var rows = table.RowCount;
@@ -88,14 +140,22 @@ internal static class TransformExecutor
         var depth = features.Max(f => f.Numeric?.Depth ?? 0);
         // Chains (a column and element-wise steps) run fused over a whole chunk; other expressions block by block.
         var chains = features.Select(f => f.Numeric is { } numeric && Chains.Compile(numeric) is var (column, steps) ? (table[column], steps) : ((Column, ChainStep[])?)null).ToArray();
+        // Chains of the same column run one after the other, so the later ones find the chunk of it still in cache.
+        var chainOrder = Enumerable.Range(0, features.Count).Where(f => chains[f] is not null)
+            .GroupBy(f => chains[f]!.Value.Item1.Name, StringComparer.Ordinal).SelectMany(g => g).ToArray();
+        var stream = streaming ?? (long)values.Length * sizeof(float) >= StreamingStores.Threshold;
 
         Blocks.ForEachChunk(rows, backend.Parallel ? threads : 1, (start, length) =>
         {
             var block = new BlockContext(table, backend, depth);
             var buffer = new double[Blocks.BlockRows];
-            for (var f = 0; f < features.Count; f++)
-                if (chains[f] is var (column, steps))
-                    backend.RunChain(column, start, steps, buffer, values.AsSpan(offsets[f] * rows + start, length));
+            var narrowed = new float[Blocks.BlockRows];
+            var slots = new int[Blocks.BlockRows];
+            foreach (var f in chainOrder)
+            {
+                var (column, steps) = chains[f]!.Value;
+                backend.RunChain(column, start, steps, buffer, values.AsSpan(offsets[f] * rows + start, length), stream);
+            }
             for (var b = start; b < start + length; b += Blocks.BlockRows)
             {
                 var n = Math.Min(Blocks.BlockRows, start + length - b);
@@ -106,14 +166,23 @@ internal static class TransformExecutor
                     if (features[f].Numeric is { } numeric)
                     {
                         numeric.Evaluate(block, b, buffer.AsSpan(0, n), 0);
-                        backend.Narrow(buffer.AsSpan(0, n), output.Slice(b, n));
+                        if (stream)
+                        {
+                            backend.Narrow(buffer.AsSpan(0, n), narrowed.AsSpan(0, n));
+                            StreamingStores.Copy(narrowed.AsSpan(0, n), output.Slice(b, n), stream);
+                        }
+                        else
+                        {
+                            backend.Narrow(buffer.AsSpan(0, n), output.Slice(b, n));
+                        }
                     }
                     else
                     {
-                        encoded[f].Columns!.Write(encoded[f].Categories.Codes.Span.Slice(b, n), output, rows, b);
+                        encoded[f].Columns!.Write(encoded[f].Categories.Codes.Span.Slice(b, n), output, rows, b, slots, narrowed, stream);
                     }
                 }
             }
+            if (stream) StreamingStores.Fence();
         });
         return into ?? new FeatureMatrix(rows, names, values);
     }

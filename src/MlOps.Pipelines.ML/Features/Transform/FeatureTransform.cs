@@ -76,6 +76,10 @@ public sealed class FeatureTransform
         return TransformExecutor.Run(_features, table, backend ?? FeatureBackend.Cpu, threads ?? Environment.ProcessorCount, destination);
     }
 
+    /// <summary>The transform with streaming stores forced on or off, for tests (the public calls choose by the matrix size).</summary>
+    internal FeatureMatrix Transform(Table table, FeatureBackend backend, int threads, bool streaming) =>
+        TransformExecutor.Run(_features, table, backend, threads, streaming: streaming);
+
     /// <summary>
     /// The features of one row given as column → value (null when missing): numbers for numeric columns, a
     /// <see cref="DateTime"/> for timestamps, text for text. Same code path as a table, same bits.
