@@ -2,26 +2,13 @@ using MlOps.Pipelines.ML.Evaluation;
 using MlOps.Pipelines.ML.Features;
 using MlOps.Pipelines.ML.Training;
 using MlOps.Pipelines.ML.Training.Trees;
+using static MlOps.Pipelines.ML.Tests.Training.TrainingSamples;
 
 namespace MlOps.Pipelines.ML.Tests.Training;
 
 public sealed class GradientBoostedTreesTraining
 {
     // ------------------------------------------------------------------ helpers
-
-    static FeatureMatrix Matrix(params float[][] columns) =>
-        FeatureMatrix.FromColumns([.. columns.Select((_, c) => $"x{c}")], columns);
-
-    /// <summary><paramref name="features"/> uniform columns on [0, 1) from <paramref name="seed"/>.</summary>
-    static float[][] Uniform(int rows, int features, int seed)
-    {
-        var random = new Random(seed);
-        var columns = new float[features][];
-        for (var c = 0; c < features; c++) columns[c] = new float[rows];
-        for (var r = 0; r < rows; r++)
-            for (var c = 0; c < features; c++) columns[c][r] = random.NextSingle();
-        return columns;
-    }
 
     static double[] Predict(IModel model, FeatureMatrix features)
     {
@@ -35,13 +22,6 @@ public sealed class GradientBoostedTreesTraining
         var output = new double[features.Rows * model.OutputsPerRow];
         model.PredictRaw(features, output);
         return output;
-    }
-
-    static byte[] Bytes(IModel model)
-    {
-        using var stream = new MemoryStream();
-        model.Save(stream);
-        return stream.ToArray();
     }
 
     static bool[] Bools(float[] labels) => [.. labels.Select(y => y == 1)];

@@ -1,5 +1,6 @@
 using MlOps.Pipelines.ML.Features;
 using MlOps.Pipelines.ML.Training;
+using static MlOps.Pipelines.ML.Tests.Training.TrainingSamples;
 
 namespace MlOps.Pipelines.ML.Tests.Training;
 
@@ -7,18 +8,8 @@ public sealed class LinearRegressionTraining
 {
     // ------------------------------------------------------------------ helpers
 
-    static FeatureMatrix Matrix(params float[][] columns) =>
-        FeatureMatrix.FromColumns([.. columns.Select((_, c) => $"x{c}")], columns);
-
     static LinearModel Fit(FeatureMatrix features, float[] labels, double l2, int threads = 1) =>
         new LinearRegression(new LinearRegressionOptions(l2, threads)).Fit(new TrainingData(features, labels));
-
-    static byte[] Bytes(IModel model)
-    {
-        using var stream = new MemoryStream();
-        model.Save(stream);
-        return stream.ToArray();
-    }
 
     /// <summary>Columns of standard normal values and y = 1 + 2·x0 − 3·x1 + 0.5·x2 + N(0, noise²).</summary>
     static (FeatureMatrix Features, float[] Labels) Plane(int rows, double noise, int seed)
@@ -34,8 +25,6 @@ public sealed class LinearRegressionTraining
         }
         return (Matrix(x), y);
     }
-
-    static double Normal(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     /// <summary>
     /// The ridge solution written independently of the trainer: the uncentred normal equations of [1, x] with the

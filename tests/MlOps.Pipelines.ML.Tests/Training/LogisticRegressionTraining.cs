@@ -2,6 +2,7 @@ using MlOps.Pipelines.ML.Evaluation;
 using MlOps.Pipelines.ML.Features;
 using MlOps.Pipelines.ML.Training;
 using MlOps.Pipelines.ML.Training.Linear;
+using static MlOps.Pipelines.ML.Tests.Training.TrainingSamples;
 
 namespace MlOps.Pipelines.ML.Tests.Training;
 
@@ -9,24 +10,12 @@ public sealed class LogisticRegressionTraining
 {
     // ------------------------------------------------------------------ helpers
 
-    static FeatureMatrix Matrix(params float[][] columns) =>
-        FeatureMatrix.FromColumns([.. columns.Select((_, c) => $"x{c}")], columns);
-
     static double[] Predict(IModel model, FeatureMatrix features, int threads = 0)
     {
         var output = new double[features.Rows * model.OutputsPerRow];
         ((LinearModel)model).Predict(features, output, threads);
         return output;
     }
-
-    static byte[] Bytes(IModel model)
-    {
-        using var stream = new MemoryStream();
-        model.Save(stream);
-        return stream.ToArray();
-    }
-
-    static double Normal(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     static double Sigmoid(double z) => 1 / (1 + Math.Exp(-z));
 

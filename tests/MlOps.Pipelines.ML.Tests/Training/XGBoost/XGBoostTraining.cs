@@ -2,23 +2,12 @@ using System.Runtime.InteropServices;
 using MlOps.Pipelines.ML.Evaluation;
 using MlOps.Pipelines.ML.Features;
 using MlOps.Pipelines.ML.Training;
+using static MlOps.Pipelines.ML.Tests.Training.TrainingSamples;
 
 namespace MlOps.Pipelines.ML.Tests.Training;
 
 public sealed class XGBoostTraining
 {
-    static float[][] Uniform(int rows, int features, int seed)
-    {
-        var random = new Random(seed);
-        var columns = new float[features][];
-        for (var c = 0; c < features; c++) columns[c] = new float[rows];
-        for (var r = 0; r < rows; r++)
-            for (var c = 0; c < features; c++) columns[c][r] = random.NextSingle();
-        return columns;
-    }
-
-    static FeatureMatrix Matrix(float[][] columns) => FeatureMatrix.FromColumns([.. columns.Select((_, c) => $"x{c}")], columns);
-
     /// <summary>y = (x0 &gt; ½) xor (x1 &gt; ½), with two noise columns, one with missing values.</summary>
     static (FeatureMatrix Features, float[] Labels) Xor(int rows, int seed)
     {
