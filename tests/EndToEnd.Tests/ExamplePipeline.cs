@@ -206,6 +206,8 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         Assert.Contains("Cancelled by Ctrl-C", text);
     }
 
+    static void AssertSucceeded(BuildResult run) => Assert.True(run.ExitCode == 0, run.ToString());
+
     static void AssertStatus(BuildResult run, string status, params string[] targets)
     {
         foreach (var target in targets) Assert.Matches($@"\n{target}\s+{status}\s", run.Out);
@@ -214,7 +216,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public void A_second_build_with_nothing_changed_restores_every_cacheable_target()
     {
-        Assert.Equal(0, _copy.Build().ExitCode);
+        AssertSucceeded(_copy.Build());
         var stopwatch = Stopwatch.StartNew();
         var again = _copy.Build();
         stopwatch.Stop();
@@ -227,7 +229,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public void Changing_a_training_parameter_reruns_only_train_and_what_follows()
     {
-        Assert.Equal(0, _copy.Build().ExitCode);
+        AssertSucceeded(_copy.Build());
         var run = _copy.Build("--baseline-c", "0.45");
         Assert.True(run.ExitCode == 0, run.ToString());
         AssertStatus(run, "Cached", "Validate", "Features");
@@ -238,7 +240,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public void The_lock_file_is_byte_identical_after_a_full_rerun_on_one_thread()
     {
-        Assert.Equal(0, _copy.Build().ExitCode);
+        AssertSucceeded(_copy.Build());
         var lockFile = _copy.PathOf("pipelines/FlightDelays/FlightDelays.lock.json");
         var before = File.ReadAllBytes(lockFile);
         var rerun = _copy.Build("--no-cache", "--threads", "1", "--parallel", "1");
@@ -250,7 +252,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public void Editing_a_targets_code_reruns_that_target_but_not_the_others()
     {
-        Assert.Equal(0, _copy.Build().ExitCode);
+        AssertSucceeded(_copy.Build());
         var training = _copy.PathOf("pipelines/FlightDelays/FlightDelays.Training.cs");
         File.WriteAllText(training, File.ReadAllText(training).Replace("\"blessed: the model may ship\"", "\"blessed: this model may ship\"", StringComparison.Ordinal));
         var evaluateEdited = _copy.Build();

@@ -117,4 +117,15 @@ public sealed class Failures : IDisposable
         Assert.StartsWith("Build succeeded in", result.Out);
         Assert.Single(result.Out.Trim().Split('\n'));
     }
+
+    [Fact]
+    public void A_fault_of_the_host_itself_exits_70_with_one_error_line_and_the_stack_trace_instead_of_aborting()
+    {
+        // The host keeps its locks and last-run record under .nuke/temp/: a file there makes it fail, not a target.
+        File.WriteAllText(_harness.NukePath("temp"), "not a folder");
+        var result = Run("Independent", "--tracking", "false");
+        Assert.True(result.ExitCode == 70, result.All);
+        Assert.Matches(@"^error: internal error: \w+Exception: .*temp.*This is a bug in MlOps\.Pipelines; the stack trace follows\.\n", result.Error);
+        Assert.Contains("   at MlOps.Pipelines.", result.Error);
+    }
 }

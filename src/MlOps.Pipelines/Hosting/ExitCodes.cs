@@ -7,5 +7,8 @@ static class ExitCodes
     public const int TargetFailed = 1;
     public const int UsageError = 2;
     public const int GateWithheld = 3;
+
+    /// <summary>A bug in the host (sysexits' EX_SOFTWARE), never a user mistake.</summary>
+    public const int InternalError = 70;
     public const int Cancelled = 130;
 }

@@ -105,6 +105,14 @@ public sealed partial class PipelineHost
             foreach (var line in e.Message.Split('\n')) errors.Log(LogLevel.Error, line);
             return ExitCodes.UsageError;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A fault of the host itself (targets' exceptions are caught where they run): one clear line and the
+            // stack trace to report, instead of the runtime's abort.
+            errors.Log(LogLevel.Error, $"internal error: {e.GetType().Name}: {e.Message}. This is a bug in MlOps.Pipelines; the stack trace follows.");
+            foreach (var line in e.ToString().Split('\n')) errors.Line(line.TrimEnd(), Style.Dim, Verbosity.Quiet);
+            return ExitCodes.InternalError;
+        }
     }
 
     async Task<int> ExecuteAsync(ConsoleOutput output, HostEnvironment environment, BuildCache cache, ExecutionOptions options,

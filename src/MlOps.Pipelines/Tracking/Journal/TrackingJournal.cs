@@ -45,8 +45,9 @@ internal sealed class TrackingJournal
         var folder = Path.Combine(root, id);
         Directory.CreateDirectory(Path.Combine(folder, "files"));
         var journal = new TrackingJournal(folder, new JournalState(), 0);
-        journal.SaveState(journal.State);
+        // The journal file first: a folder with state.json always has one.
         File.WriteAllText(journal.JournalFile, "");
+        journal.SaveState(journal.State);
         return journal;
     }
 
@@ -57,12 +58,17 @@ internal sealed class TrackingJournal
         var journals = new List<TrackingJournal>();
         foreach (var folder in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
         {
-            var stateFile = Path.Combine(folder, "state.json");
-            if (!File.Exists(stateFile)) continue;
-            var state = JsonSerializer.Deserialize<JournalState>(File.ReadAllText(stateFile), Json) ?? new JournalState();
-            var journal = new TrackingJournal(folder, state, 0);
-            journal._last = journal.Read().LastOrDefault()?.Sequence ?? 0;
-            journals.Add(journal);
+            try
+            {
+                var state = JsonSerializer.Deserialize<JournalState>(File.ReadAllText(Path.Combine(folder, "state.json")), Json) ?? new JournalState();
+                var journal = new TrackingJournal(folder, state, 0);
+                journal._last = journal.Read().LastOrDefault()?.Sequence ?? 0;
+                journals.Add(journal);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Deleted by the build that wrote it while we looked, or killed before its first line: nothing to send.
+            }
         }
         return journals;
     }

@@ -128,7 +128,8 @@ internal sealed class TrackingSession : IAsyncDisposable
 
     /// <summary>
     /// Sends journals in order: those earlier runs left behind, then this one as it grows. The first transient
-    /// failure (after the store's own retries) takes the session offline: the rest waits in the journal.
+    /// failure (after the store's own retries), or anything unexpected, takes the session offline: the rest waits
+    /// in the journal. An earlier journal that cannot be read is skipped with a warning.
     /// </summary>
     async Task SendAsync()
     {
@@ -137,8 +138,17 @@ internal sealed class TrackingSession : IAsyncDisposable
         {
             foreach (var earlier in TrackingJournal.Pending(_journalRoot).Where(j => j.Id != _journal.Id))
             {
-                await replayer.ReplayAsync(earlier, _stop.Token);
-                earlier.DeleteIfDone();
+                try
+                {
+                    await replayer.ReplayAsync(earlier, _stop.Token);
+                    earlier.DeleteIfDone();
+                }
+                catch (Exception e) when (e is not (OperationCanceledException or TrackingException { Transient: true }))
+                {
+                    // Another build's journal (killed mid-write, or being deleted by its own build): it stays
+                    // for SyncRuns, and this build's own runs are still sent.
+                    _output.Log(LogLevel.Warning, $"tracking: journal {earlier.Id} left by an earlier build could not be replayed ({e.Message}); it is kept for ./build.sh SyncRuns.");
+                }
             }
             while (true)
             {
@@ -147,12 +157,14 @@ internal sealed class TrackingSession : IAsyncDisposable
                 if (_journal.State.Closed && _journal.Drained) return;
             }
         }
-        catch (TrackingException e) when (e.Transient && !_stop.IsCancellationRequested)
-        {
-            _offline = e;
-        }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
+        }
+        catch (Exception e)
+        {
+            // Tracking never fails the build (unless required): what was not sent stays in the journal.
+            _offline = e is TrackingException { Transient: true } transient ? transient
+                : new TrackingException("INTERNAL_ERROR", $"{e.GetType().Name}: {e.Message}", inner: e);
         }
     }
 
@@ -173,7 +185,12 @@ internal sealed class TrackingSession : IAsyncDisposable
             _output.Line($"Tracked in {_store.Location}.", Style.Dim);
             return;
         }
-        var why = _offline is { } e ? $"the tracking store at {_store.Location} is unreachable ({e.Message})" : $"the tracking store at {_store.Location} is slow";
+        var why = _offline switch
+        {
+            { Transient: true } e => $"the tracking store at {_store.Location} is unreachable ({e.Message})",
+            { } e => $"sending to the tracking store at {_store.Location} stopped ({e.Message})",
+            null => $"the tracking store at {_store.Location} is slow",
+        };
         var message = $"{why}; {waiting} operation(s) kept in {Path.GetRelativePath(Directory.GetCurrentDirectory(), _journal.Folder)}: ./build.sh SyncRuns sends them (the next build tries too).";
         if (_required) throw new TrackingException(_offline?.ErrorCode ?? TrackingException.DeadlineExceeded, "--tracking-required: " + message);
         _output.Log(LogLevel.Warning, message);

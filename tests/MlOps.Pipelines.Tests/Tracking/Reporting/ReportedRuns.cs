@@ -172,6 +172,25 @@ public sealed class ReportedRuns : IDisposable
     }
 
     [Fact]
+    public void A_journal_an_earlier_build_left_broken_is_kept_with_a_warning_and_this_build_is_still_reported()
+    {
+        // An earlier build's journal that logs to a run it never started (as a hand-edited or damaged journal
+        // could), and a journal folder a build killed at its very start left without files.
+        var broken = MlOps.Pipelines.Tracking.TrackingJournal.Create(Path.Combine(_harness.Root, ".nuke", "tracking"), "20000101-000000-broken");
+        broken.Append(new MlOps.Pipelines.Tracking.EndRun("20000101-000000-broken/Tracked/Train", MlOps.Pipelines.Tracking.RunStatus.Finished, 1));
+        broken.Close();
+        Directory.CreateDirectory(Path.Combine(_harness.Root, ".nuke", "tracking", "20000101-000001-empty"));
+
+        var result = Build("Train");
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Matches(@"warning: tracking: journal 20000101-000000-broken left by an earlier build could not be replayed \(The tracking journal logs to run '[^']+' before starting it\.\); it is kept for \./build\.sh SyncRuns\.", result.Out);
+        Assert.Contains("Tracked in ", result.Out);
+        Assert.Equal("miss", Read(LocalRuns()["Train"], "tags/mlops.cache"));
+        Assert.Equal(["20000101-000000-broken", "20000101-000001-empty"],
+            Directory.GetDirectories(Path.Combine(_harness.Root, ".nuke", "tracking")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Tracking_can_be_turned_off()
     {
         var result = Build("Train", "--tracking", "false");
