@@ -84,12 +84,16 @@ sealed partial class Repository
             $"{figures["features_transform_gbps"]:F1} GB/s ({figures["features_transform_bytes_per_row"]:F0} B read + written per row) = {figures["features_transform_triad_ratio"] * 100:F0}% of a triad loop's {figures["triad_gbps"]:F1} GB/s in the same run. " +
             $"Each call allocates its 2.4 GB matrix: the first call, on memory fresh from the OS, took {Milliseconds(figures["features_transform_10m_first_seconds"])}; 1 thread: {Milliseconds(figures["features_transform_10m_1thread_seconds"])}",
             [transform], "≥ 50% of triad"));
+        // Like against like: DuckDB's second queries against our medians, and the first calls of each in the process.
+        var oursFirst = figures["features_fit_10m_first_seconds"] + figures["features_transform_10m_first_seconds"];
         var duckDb = figures["duckdb_fit_seconds"] + figures["duckdb_transform_seconds"];
-        rows.Add((featuresCommand, $"Feature fit + transform vs the same as DuckDB SQL in-process (fit {Milliseconds(figures["duckdb_fit_seconds"])} + transform {Milliseconds(figures["duckdb_transform_seconds"])}, once, 10M rows): " +
-            $"{duckDb / ours:F1}× faster ({duckDb / (fit + figures["features_transform_10m_first_seconds"]):F1}× with our first transform call)", [ours], "≥ 20× faster than DuckDB"));
+        var duckDbFirst = figures["duckdb_fit_first_seconds"] + figures["duckdb_transform_first_seconds"];
+        rows.Add((featuresCommand, $"Feature fit + transform vs the same as DuckDB SQL in-process, 10M rows, each query run twice (fit {Milliseconds(figures["duckdb_fit_seconds"])} + transform {Milliseconds(figures["duckdb_transform_seconds"])} the second time): " +
+            $"{duckDb / ours:F1}× faster. First calls in the process (DuckDB {Milliseconds(figures["duckdb_fit_first_seconds"])} + {Milliseconds(figures["duckdb_transform_first_seconds"])}, " +
+            $"ours {Milliseconds(figures["features_fit_10m_first_seconds"])} + {Milliseconds(figures["features_transform_10m_first_seconds"])}): {duckDbFirst / oursFirst:F1}× faster", [ours], "≥ 20× faster than DuckDB"));
         if (figures.TryGetValue("numpy_fit_seconds", out var numpyFit) && figures.TryGetValue("numpy_transform_seconds", out var numpyTransform))
             rows.Add((featuresCommand, $"Feature fit + transform vs the same in numpy (/usr/bin/python3, fit {Milliseconds(numpyFit)} + transform {Milliseconds(numpyTransform)}, once, 10M rows): " +
-                $"{(numpyFit + numpyTransform) / ours:F1}× faster ({(numpyFit + numpyTransform) / (fit + figures["features_transform_10m_first_seconds"]):F1}× with our first transform call)", [ours], "≥ 5× faster than numpy"));
+                $"{(numpyFit + numpyTransform) / ours:F1}× faster ({(numpyFit + numpyTransform) / oursFirst:F1}× against our first calls)", [ours], "≥ 5× faster than numpy"));
         else
             rows.Add((featuresCommand, "Feature fit + transform vs the same in numpy: not measured, numpy not installed (Debian's python3-numpy for /usr/bin/python3)", [ours], "≥ 5× faster than numpy"));
 

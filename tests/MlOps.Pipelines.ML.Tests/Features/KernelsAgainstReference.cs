@@ -230,3 +230,44 @@ public sealed class StreamingStoresCopy
             Assert.Equal(((first - offset) % 16 + 16) % 16, StreamingStores.Head(output.AsSpan(offset)));
     }
 }
+
+public sealed unsafe partial class FreshPagesPopulation
+{
+    const int Floats = 4 << 20; // 16 MiB
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "mmap")]
+    private static partial void* Map(void* address, nuint length, int protection, int flags, int file, nint offset);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "munmap")]
+    private static partial int Unmap(void* address, nuint length);
+
+    [Fact]
+    public void Maps_the_pages_of_fresh_memory_and_changes_no_value()
+    {
+        if (!OperatingSystem.IsLinux()) return; // page residency is only asked on Linux
+        // Memory straight from the OS (a private anonymous mapping), as a 2.4 GB matrix's is.
+        var memory = Map(null, Floats * sizeof(float), 3 /* read, write */, 0x22 /* private, anonymous */, -1, 0);
+        Assert.True(memory != (void*)-1);
+        try
+        {
+            var fresh = new Span<float>(memory, Floats);
+            // A range across page boundaries (aligned at neither end), then the whole mapping.
+            var range = fresh.Slice(1000, 3 << 20);
+            Assert.False(FreshPages.IsResident(range));
+            FreshPages.Populate(range);
+            Assert.True(FreshPages.IsResident(range));
+            Assert.False(FreshPages.IsResident(fresh)); // only the pages the range touches
+            Assert.True(range.IndexOfAnyExcept(0f) < 0); // fresh memory reads as zeros
+
+            var random = new Random(7);
+            for (var i = 0; i < fresh.Length; i++) fresh[i] = (float)random.NextDouble();
+            var before = fresh.ToArray();
+            FreshPages.Populate(fresh);
+            Assert.True(fresh.SequenceEqual(before));
+        }
+        finally
+        {
+            Unmap(memory, Floats * sizeof(float));
+        }
+    }
+}

@@ -144,9 +144,13 @@ internal static class TransformExecutor
         var chainOrder = Enumerable.Range(0, features.Count).Where(f => chains[f] is not null)
             .GroupBy(f => chains[f]!.Value.Item1.Name, StringComparer.Ordinal).SelectMany(g => g).ToArray();
         var stream = streaming ?? (long)values.Length * sizeof(float) >= StreamingStores.Threshold;
+        // A big fresh matrix: each chunk maps its pages in one call per column before writing them (see FreshPages).
+        var populate = stream && into is null;
 
         Blocks.ForEachChunk(rows, backend.Parallel ? threads : 1, (start, length) =>
         {
+            if (populate)
+                for (var column = 0; column < names.Length; column++) FreshPages.Populate(values.AsSpan(column * rows + start, length));
             var block = new BlockContext(table, backend, depth);
             var buffer = new double[Blocks.BlockRows];
             var narrowed = new float[Blocks.BlockRows];
