@@ -129,6 +129,9 @@ public sealed class FusedChains
         [new(StepKind.FillMissing, 0), new(StepKind.Log1p), new(StepKind.Bucketize, Edges: [0.5, 1, 2, 4])],
         [new(StepKind.Combine, 2, Operator: BinaryOperator.Divide, ConstantFirst: true), new(StepKind.Combine, 1, Operator: BinaryOperator.Subtract)],
         [],
+        // Longer than the 512-bit kernel composes into one loop: its steps are interpreted.
+        [new(StepKind.FillMissing, -0.5), new(StepKind.Clip, -1, 50), new(StepKind.Combine, 3, Operator: BinaryOperator.Multiply),
+            new(StepKind.Log1p), new(StepKind.Affine, 0.75, 2), new(StepKind.Bucketize, Edges: [-1, 0, 1.5, 3, 8])],
     ];
 
     public static TheoryData<int, int> Cases()
