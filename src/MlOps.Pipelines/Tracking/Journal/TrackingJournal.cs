@@ -51,13 +51,14 @@ internal sealed class TrackingJournal
         return journal;
     }
 
-    /// <summary>The journals under <paramref name="root"/> still holding work, oldest first.</summary>
-    public static IReadOnlyList<TrackingJournal> Pending(string root)
+    /// <summary>The journals under <paramref name="root"/> still holding work, oldest first, but for journal <paramref name="except"/>.</summary>
+    public static IReadOnlyList<TrackingJournal> Pending(string root, string? except = null)
     {
         if (!Directory.Exists(root)) return [];
         var journals = new List<TrackingJournal>();
         foreach (var folder in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
         {
+            if (Path.GetFileName(folder) == except) continue;
             try
             {
                 var state = JsonSerializer.Deserialize<JournalState>(File.ReadAllText(Path.Combine(folder, "state.json")), Json) ?? new JournalState();
@@ -96,21 +97,33 @@ internal sealed class TrackingJournal
         return Path.Combine("files", name);
     }
 
-    /// <summary>Every complete operation, in order. A line cut short by a crash (the last one) is ignored.</summary>
+    /// <summary>
+    /// Every complete operation, in order. Only lines ended by a newline count: the last one may still be being
+    /// written (the build appends while its sender reads) or may have been cut short by a crash.
+    /// </summary>
     public IReadOnlyList<TrackingOperation> Read()
     {
-        var operations = new List<TrackingOperation>();
-        using var reader = new StreamReader(new FileStream(JournalFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
-        while (reader.ReadLine() is { } line)
+        byte[] bytes;
+        using (var stream = new FileStream(JournalFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {
-            if (line.Length == 0) continue;
+            bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+        }
+        var operations = new List<TrackingOperation>();
+        var complete = bytes.AsSpan(0, bytes.AsSpan().LastIndexOf((byte)'\n') + 1);
+        var number = 0;
+        foreach (var range in complete.Split((byte)'\n'))
+        {
+            number++;
+            var line = complete[range];
+            if (line.IsEmpty) continue;
             try
             {
                 operations.Add(JsonSerializer.Deserialize<TrackingOperation>(line, Json)!);
             }
-            catch (JsonException) when (reader.EndOfStream)
+            catch (JsonException e)
             {
-                break;
+                throw new InvalidDataException($"{JournalFile}, line {number}: not a tracking operation ({e.Message})", e);
             }
         }
         return operations;

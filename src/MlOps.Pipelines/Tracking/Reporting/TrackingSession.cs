@@ -136,7 +136,8 @@ internal sealed class TrackingSession : IAsyncDisposable
         var replayer = new JournalReplayer(_store, () => _progress.Release());
         try
         {
-            foreach (var earlier in TrackingJournal.Pending(_journalRoot).Where(j => j.Id != _journal.Id))
+            // Not this build's own journal: it is being appended to, and is sent below.
+            foreach (var earlier in TrackingJournal.Pending(_journalRoot, except: _journal.Id))
             {
                 try
                 {
