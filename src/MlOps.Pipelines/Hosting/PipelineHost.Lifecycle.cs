@@ -105,7 +105,12 @@ public sealed partial class PipelineHost
             foreach (var line in e.Message.Split('\n')) errors.Log(LogLevel.Error, line);
             return ExitCodes.UsageError;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException) when (environment.Cancellation.IsCancellationRequested)
+        {
+            errors.Log(LogLevel.Error, "Cancelled by Ctrl-C.");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception e)
         {
             // A fault of the host itself (targets' exceptions are caught where they run): one clear line and the
             // stack trace to report, instead of the runtime's abort.

@@ -191,6 +191,21 @@ public sealed class ReportedRuns : IDisposable
     }
 
     [Fact]
+    public async Task Ctrl_c_while_SyncRuns_sends_exits_130_and_keeps_the_journal()
+    {
+        var journal = MlOps.Pipelines.Tracking.TrackingJournal.Create(Path.Combine(_harness.Root, ".nuke", "tracking"), "20000101-000000-left");
+        journal.Append(new MlOps.Pipelines.Tracking.StartRun("20000101-000000-left/Tracked", "Tracked", "Tracked 20000101-000000-left", 1, [], null));
+        journal.Close();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var result = await _harness.RunAsync(new PipelineHost().Add<Tracked>(), cancelled.Token, "SyncRuns");
+        Assert.True(result.ExitCode == 130, result.All);
+        Assert.Equal("error: Cancelled by Ctrl-C.\n", result.Error);
+        Assert.True(Directory.Exists(journal.Folder));
+    }
+
+    [Fact]
     public void Tracking_can_be_turned_off()
     {
         var result = Build("Train", "--tracking", "false");
