@@ -152,15 +152,22 @@ public sealed class JournalReplay : IAsyncLifetime
         Assert.Equal(5, journal.Read().Count);
     }
 
+    /// <summary>A five-operation journal's file, its lines rewritten by <paramref name="edit"/> (each then ended by a newline).</summary>
+    string JournalFileEdited(out TrackingJournal journal, Func<string[], IEnumerable<string>> edit)
+    {
+        journal = Journal(metrics: 2);
+        var file = Path.Combine(journal.Folder, "journal.jsonl");
+        File.WriteAllText(file, string.Concat(edit(File.ReadAllLines(file)).Select(line => line + "\n")));
+        return file;
+    }
+
     [Fact]
     public void A_line_still_being_appended_counts_only_once_its_newline_is_written()
     {
         // Append writes the operation, then its newline: a reader in between (the build's own sender) sees a whole
         // JSON object that is not an operation yet.
-        var journal = Journal(metrics: 2);
-        var file = Path.Combine(journal.Folder, "journal.jsonl");
-        var lines = File.ReadAllLines(file);
-        File.WriteAllText(file, string.Join("\n", lines) + "\n" + lines[^1].Replace("\"sequence\":5", "\"sequence\":6", StringComparison.Ordinal));
+        var file = JournalFileEdited(out var journal, lines => lines);
+        File.AppendAllText(file, File.ReadAllLines(file)[^1].Replace("\"sequence\":5", "\"sequence\":6", StringComparison.Ordinal));
         Assert.Equal(5, journal.Read().Count);
         File.AppendAllText(file, "\n");
         Assert.Equal(6, journal.Read().Count);
@@ -169,11 +176,7 @@ public sealed class JournalReplay : IAsyncLifetime
     [Fact]
     public void A_damaged_line_before_the_last_is_refused_naming_the_journal_and_the_line()
     {
-        var journal = Journal(metrics: 2);
-        var file = Path.Combine(journal.Folder, "journal.jsonl");
-        var lines = File.ReadAllLines(file);
-        lines[2] = lines[2][..20];
-        File.WriteAllText(file, string.Join("\n", lines) + "\n");
+        var file = JournalFileEdited(out var journal, lines => lines.Select((line, i) => i == 2 ? line[..20] : line));
         var error = Assert.Throws<InvalidDataException>(() => journal.Read());
         Assert.StartsWith($"{file}, line 3: not a tracking operation", error.Message);
     }
