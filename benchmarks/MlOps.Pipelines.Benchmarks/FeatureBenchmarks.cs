@@ -105,7 +105,7 @@ static class FeatureBenchmarks
 
         var set = StandardSet();
         FeatureTransform transform = null!;
-        // The first fit in the process apart (as DuckDB's first query is), then the median of three more.
+        // The first fit on the 10M table apart (as DuckDB's first query is; JIT warmed on the slice), then the median of three more.
         Time(() => transform = set.Fit(table, threads: threads), out var fitFirst);
         results["features_fit_10m_first_seconds"] = fitFirst;
         results["features_fit_10m_seconds"] = Median(3, () => transform = set.Fit(table, threads: threads));
@@ -273,7 +273,7 @@ static class FeatureBenchmarks
             Enumerable.Range(0, 20).Select(c => $"avg({N(c)}) AS mean_{N(c)}, stddev_pop({N(c)}) * sqrt(count({N(c)}) / count(*)) AS std_{N(c)}")
             .Concat(Enumerable.Range(5, 5).Select(c => $"quantile_cont({N(c)}, {deciles}) AS edges_{N(c)}"))
             .Concat(CategoricalColumns.Select(x => $"list(DISTINCT {x.Name} ORDER BY {x.Name}) AS vocabulary_{x.Name}"))) + " FROM t";
-        // Each query runs twice: the first call in the process (as our first calls) and once more, warm.
+        // Each query runs twice: the first call on the table (as our first calls) and once more, warm.
         results["duckdb_fit_first_seconds"] = Time(() => duckDb.Execute(fitSql));
         duckDb.Execute("DROP TABLE fit");
         results["duckdb_fit_seconds"] = Time(() => duckDb.Execute(fitSql));
@@ -332,9 +332,8 @@ static class FeatureBenchmarks
     /// <summary>benchmarks/peers/features_numpy.py on the same rows, exported (untimed) as raw arrays; skipped without numpy.</summary>
     static void Numpy(string scratch, Table table, Checks ours, Dictionary<string, double> results)
     {
-        const string python = "/usr/bin/python3";
         var script = PeerScripts.FindScript("features_numpy.py");
-        if (!File.Exists(python) || script is null || PeerScripts.Run(python, ["-c", "import numpy"], out _) != 0)
+        if (script is null || !PeerScripts.CanImport("numpy"))
         {
             Log(script is null ? "numpy peer skipped: benchmarks/peers/features_numpy.py not found" : "numpy peer skipped: numpy not installed for /usr/bin/python3");
             return;
@@ -364,9 +363,7 @@ static class FeatureBenchmarks
                 }
             }
             File.WriteAllText(Path.Combine(folder, "dictionaries.json"), JsonSerializer.Serialize(dictionaries));
-            if (PeerScripts.Run(python, [script, folder, table.RowCount.ToString(CultureInfo.InvariantCulture)], out var output) != 0)
-                throw new InvalidOperationException($"{script} failed:\n{output}");
-            using var document = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+            using var document = PeerScripts.RunJson(PeerScripts.Python, [script, folder, table.RowCount.ToString(CultureInfo.InvariantCulture)]);
             var root = document.RootElement;
             results["numpy_fit_seconds"] = root.GetProperty("fit_seconds").GetDouble();
             results["numpy_transform_seconds"] = root.GetProperty("transform_seconds").GetDouble();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using MlOps.Pipelines.ML.Evaluation;
 using MlOps.Pipelines.ML.Features;
@@ -52,6 +51,7 @@ static class LinearBenchmarks
             new LogisticRegression(new LogisticRegressionOptions(classes, C, Threads: Threads)).Fit(new TrainingData(slice, labels.AsMemory(0, warm)));
 
         var peers = Environment.GetEnvironmentVariable("LINEAR_BENCH_PEERS") != "0" ? PreparePeers(train, test) : null;
+        var peerFolder = peers?.Folder; // deleted at the end even when the peer skips (peers becomes null)
         var times = new Dictionary<string, List<double>>();
         var last = new Dictionary<string, double>();
         void Add(string key, double seconds) => (times.TryGetValue(key, out var list) ? list : times[key] = []).Add(seconds);
@@ -86,7 +86,7 @@ static class LinearBenchmarks
         }
         finally
         {
-            if (peers is not null) Directory.Delete(peers.Folder, recursive: true);
+            if (peerFolder is not null) Directory.Delete(peerFolder, recursive: true);
         }
 
         results["linear_rows"] = rows;
@@ -224,26 +224,17 @@ static class LinearBenchmarks
 
     static Peer? PreparePeers(Data train, Data test)
     {
-        const string python = "/usr/bin/python3";
         var script = PeerScripts.FindScript("linear_peers.py");
-        if (!File.Exists(python) || script is null || PeerScripts.Run(python, ["-c", "import sklearn"], out _) != 0)
+        if (script is null || !PeerScripts.CanImport("sklearn"))
         {
             Log(script is null ? "peer skipped: benchmarks/peers/linear_peers.py not found" : "peer skipped: /usr/bin/python3 lacks sklearn (Debian's python3-sklearn)");
             return null;
         }
-        var folder = Path.Combine(Path.GetTempPath(), "mlops-linear-" + Environment.ProcessId);
-        Directory.CreateDirectory(folder);
-        PeerScripts.WriteRowMajor(Path.Combine(folder, "X_train.f32"), train.Features);
-        PeerScripts.WriteRowMajor(Path.Combine(folder, "X_test.f32"), test.Features);
-        File.WriteAllBytes(Path.Combine(folder, "y2_train.f32"), MemoryMarshal.AsBytes(train.Binary.AsSpan()).ToArray());
-        File.WriteAllBytes(Path.Combine(folder, "y2_test.f32"), MemoryMarshal.AsBytes(test.Binary.AsSpan()).ToArray());
-        File.WriteAllBytes(Path.Combine(folder, "y3_train.f32"), MemoryMarshal.AsBytes(train.Multinomial.AsSpan()).ToArray());
-        File.WriteAllBytes(Path.Combine(folder, "y3_test.f32"), MemoryMarshal.AsBytes(test.Multinomial.AsSpan()).ToArray());
-        File.WriteAllText(Path.Combine(folder, "header.json"), JsonSerializer.Serialize(new Dictionary<string, object>
+        var folder = PeerScripts.WriteData("linear", train.Features, test.Features, new Dictionary<string, float[]>
         {
-            ["train_rows"] = train.Features.Rows, ["test_rows"] = test.Features.Rows, ["features"] = Features, ["classes"] = Classes,
-        }));
-        return new Peer(python, script, folder);
+            ["y2_train.f32"] = train.Binary, ["y2_test.f32"] = test.Binary, ["y3_train.f32"] = train.Multinomial, ["y3_test.f32"] = test.Multinomial,
+        }, new() { ["classes"] = Classes });
+        return new Peer(PeerScripts.Python, script, folder);
     }
 
     /// <summary>The peer's figures for one case (booleans as 0/1), or null when it reports that it skipped.</summary>
@@ -251,9 +242,7 @@ static class LinearBenchmarks
     {
         string[] arguments = [peer.Script, peer.Folder, "--case", name, "--threads", Threads.ToString(CultureInfo.InvariantCulture),
             "--c", C.ToString("R", CultureInfo.InvariantCulture), "--max-iter", "100", "--tol", "1e-4"];
-        if (PeerScripts.Run(peer.Python, arguments, out var output) != 0) throw new InvalidOperationException($"{peer.Script} failed:\n{output}");
-        // Warnings go to standard error, after the result line: take the JSON line.
-        using var document = JsonDocument.Parse(output.Split('\n').Last(l => l.StartsWith('{')));
+        using var document = PeerScripts.RunJson(peer.Python, arguments);
         if (document.RootElement.TryGetProperty("skipped", out var reason))
         {
             Log("peer skipped: " + reason.GetString());

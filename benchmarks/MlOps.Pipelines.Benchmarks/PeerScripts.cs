@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using MlOps.Pipelines.ML.Features;
 
 /// <summary>Running the peer scripts in benchmarks/peers (Debian's /usr/bin/python3 with numpy, xgboost, scikit-learn).</summary>
@@ -23,14 +24,57 @@ static class PeerScripts
     /// <summary>Runs a program to its end; its standard output followed by its standard error, and its exit code.</summary>
     public static int Run(string program, string[] arguments, out string output)
     {
+        var exitCode = Run(program, arguments, out var standardOutput, out var errors);
+        output = standardOutput + errors;
+        return exitCode;
+    }
+
+    /// <summary>
+    /// Runs a peer script that prints its result as one JSON line, last on standard output (warnings from numpy,
+    /// XGBoost or scikit-learn go to standard error and are ignored); throws with everything it printed when it fails.
+    /// </summary>
+    public static JsonDocument RunJson(string program, string[] arguments)
+    {
+        if (Run(program, arguments, out var output, out var errors) != 0 || output.Trim().Split('\n')[^1] is not ['{', ..] line)
+            throw new InvalidOperationException($"{string.Join(' ', arguments.Take(1))} failed:\n{output}{errors}");
+        return JsonDocument.Parse(line);
+    }
+
+    static int Run(string program, string[] arguments, out string output, out string errors)
+    {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEndAsync(); // drained alongside, so a chatty peer cannot block
+        var errorText = process.StandardError.ReadToEndAsync(); // drained alongside, so a chatty peer cannot block
         output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        output += errors.Result;
+        errors = errorText.Result;
         return process.ExitCode;
+    }
+
+    /// <summary>Debian's Python, where the peers' packages (python3-numpy, python3-xgboost, python3-sklearn) install.</summary>
+    public const string Python = "/usr/bin/python3";
+
+    /// <summary>Whether <see cref="Python"/> exists and can import <paramref name="module"/>.</summary>
+    public static bool CanImport(string module) => File.Exists(Python) && Run(Python, ["-c", "import " + module], out _) == 0;
+
+    /// <summary>
+    /// A fresh temporary folder for a peer script (the caller deletes it): X_train.f32 and X_test.f32 row-major, one
+    /// float32 file per entry of <paramref name="labels"/>, and header.json with the row and feature counts plus
+    /// <paramref name="header"/>.
+    /// </summary>
+    public static string WriteData(string name, FeatureMatrix train, FeatureMatrix test, IReadOnlyDictionary<string, float[]> labels, Dictionary<string, object> header)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"mlops-{name}-{Environment.ProcessId}");
+        Directory.CreateDirectory(folder);
+        WriteRowMajor(Path.Combine(folder, "X_train.f32"), train);
+        WriteRowMajor(Path.Combine(folder, "X_test.f32"), test);
+        foreach (var (file, values) in labels) File.WriteAllBytes(Path.Combine(folder, file), MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+        header["train_rows"] = train.Rows;
+        header["test_rows"] = test.Rows;
+        header["features"] = train.Columns;
+        File.WriteAllText(Path.Combine(folder, "header.json"), JsonSerializer.Serialize(header));
+        return folder;
     }
 
     /// <summary>Writes a matrix row after row as raw float32 (what numpy.fromfile(...).reshape(rows, columns) reads).</summary>

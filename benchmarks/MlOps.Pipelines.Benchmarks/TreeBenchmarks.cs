@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text.Json;
 using MlOps.Pipelines.ML.Evaluation;
 using MlOps.Pipelines.ML.Features;
 using MlOps.Pipelines.ML.Training;
@@ -226,37 +224,25 @@ static class TreeBenchmarks
 
     static Peers? PreparePeers(FeatureMatrix train, float[] trainLabels, FeatureMatrix test, float[] testLabels, int[] categorical)
     {
-        const string python = "/usr/bin/python3";
         var script = PeerScripts.FindScript("gbdt_peers.py");
-        if (script is null || !File.Exists(python) || PeerScripts.Run(python, ["-c", "import numpy"], out _) != 0)
+        if (script is null || !PeerScripts.CanImport("numpy"))
         {
             Log(script is null ? "peers skipped: benchmarks/peers/gbdt_peers.py not found" : "peers skipped: /usr/bin/python3 with numpy not found (Debian's python3-numpy)");
             return null;
         }
         var installed = new List<string>();
         foreach (var (module, package) in new[] { ("xgboost", "python3-xgboost"), ("sklearn", "python3-sklearn") })
-            if (PeerScripts.Run(python, ["-c", "import " + module], out _) == 0) installed.Add(module);
+            if (PeerScripts.CanImport(module)) installed.Add(module);
             else Log($"peer {module} skipped: /usr/bin/python3 lacks it (Debian's {package})");
         if (installed.Count == 0) return null;
-        var folder = Path.Combine(Path.GetTempPath(), "mlops-gbdt-" + Environment.ProcessId);
-        Directory.CreateDirectory(folder);
-        PeerScripts.WriteRowMajor(Path.Combine(folder, "X_train.f32"), train);
-        PeerScripts.WriteRowMajor(Path.Combine(folder, "X_test.f32"), test);
-        File.WriteAllBytes(Path.Combine(folder, "y_train.f32"), MemoryMarshal.AsBytes(trainLabels.AsSpan()).ToArray());
-        File.WriteAllBytes(Path.Combine(folder, "y_test.f32"), MemoryMarshal.AsBytes(testLabels.AsSpan()).ToArray());
-        File.WriteAllText(Path.Combine(folder, "header.json"), JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["train_rows"] = train.Rows, ["test_rows"] = test.Rows, ["features"] = train.Columns, ["names"] = train.Names,
-            ["categorical"] = categorical,
-        }));
-        return new Peers(python, script, folder, string.Join(",", installed));
+        var folder = PeerScripts.WriteData("gbdt", train, test, new Dictionary<string, float[]> { ["y_train.f32"] = trainLabels, ["y_test.f32"] = testLabels },
+            new() { ["names"] = train.Names, ["categorical"] = categorical });
+        return new Peers(PeerScripts.Python, script, folder, string.Join(",", installed));
     }
 
     static IEnumerable<(string Peer, (double Auc, double Seconds))> RunPeers(Peers peers)
     {
-        if (PeerScripts.Run(peers.Python, [peers.Script, peers.Folder, "--threads", Threads.ToString(CultureInfo.InvariantCulture), "--peers", peers.Installed], out var output) != 0)
-            throw new InvalidOperationException($"{peers.Script} failed:\n{output}");
-        using var document = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        using var document = PeerScripts.RunJson(peers.Python, [peers.Script, peers.Folder, "--threads", Threads.ToString(CultureInfo.InvariantCulture), "--peers", peers.Installed]);
         var list = new List<(string, (double, double))>();
         foreach (var peer in document.RootElement.EnumerateObject())
             list.Add((peer.Name, (peer.Value.GetProperty("auc").GetDouble(), peer.Value.GetProperty("fit_seconds").GetDouble())));

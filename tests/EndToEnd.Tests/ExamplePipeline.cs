@@ -26,7 +26,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     public void The_first_build_on_a_fresh_copy_runs_the_example_pipeline_end_to_end()
     {
         var run = repository.FirstRun;
-        Assert.True(run.ExitCode == 0, run.ToString());
+        AssertSucceeded(run);
         Assert.Matches(@"FetchFullData\s+Skipped\s+–\s+condition false: \(\) => FullData", run.Out);
         foreach (var target in new[] { "Validate", "Features", "Train", "Evaluate", "Deploy" })
             Assert.Matches($@"\n{target}\s+Succeeded\s+\d+\.\d\d s", run.Out);
@@ -54,7 +54,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     {
         var before = File.ReadAllText(Deployment);
         var again = _copy.Build();
-        Assert.True(again.ExitCode == 0, again.ToString());
+        AssertSucceeded(again);
         Assert.Contains("up to date: model", again.Out);
         Assert.Equal(before, File.ReadAllText(Deployment));
     }
@@ -76,12 +76,12 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
 
         var digest = Regex.Match(repository.FirstRun.Out, @"transform ([0-9a-f]{12})").Groups[1].Value;
         var reference = _copy.Build("Features", "--kernels", "reference");
-        Assert.True(reference.ExitCode == 0, reference.ToString());
+        AssertSucceeded(reference);
         Assert.Matches(@"\nFeatures\s+Succeeded.*parameter Kernels changed", reference.Out);
         // Statistics do not depend on where the kernels run.
         Assert.Contains($"(reference kernels); transform {digest}", reference.Out);
         var back = _copy.Build("Features");
-        Assert.True(back.ExitCode == 0, back.ToString());
+        AssertSucceeded(back);
         AssertStatus(back, "Cached", "Features");
     }
 
@@ -176,7 +176,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         Assert.False(report.RootElement.GetProperty("blessed").GetBoolean());
 
         var quarantined = _copy.Build("Validate", "--data", "faulty-values.csv", "--quarantine");
-        Assert.True(quarantined.ExitCode == 0, quarantined.ToString());
+        AssertSucceeded(quarantined);
         Assert.Contains("warning: 2 failing rows moved to artifacts/FlightDelays/quarantine.csv; validating the other 199,998", quarantined.Out);
         Assert.Equal(3, File.ReadAllLines(_copy.PathOf("artifacts/FlightDelays/quarantine.csv")).Length);
     }
@@ -220,7 +220,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var stopwatch = Stopwatch.StartNew();
         var again = _copy.Build();
         stopwatch.Stop();
-        Assert.True(again.ExitCode == 0, again.ToString());
+        AssertSucceeded(again);
         AssertStatus(again, "Cached", "Validate", "Features", "Train", "Evaluate");
         Assert.Contains("up to date: model", again.Out);
         Assert.DoesNotContain("── Train ─", again.Out);
@@ -231,7 +231,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     {
         AssertSucceeded(_copy.Build());
         var run = _copy.Build("--baseline-c", "0.45");
-        Assert.True(run.ExitCode == 0, run.ToString());
+        AssertSucceeded(run);
         AssertStatus(run, "Cached", "Validate", "Features");
         AssertStatus(run, "Succeeded", "Train", "Evaluate", "Deploy");
         Assert.Matches(@"\nTrain\s+Succeeded\s+\S+ s\s+parameter BaselineC changed 1 → 0\.45", run.Out);
@@ -244,7 +244,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var lockFile = _copy.PathOf("pipelines/FlightDelays/FlightDelays.lock.json");
         var before = File.ReadAllBytes(lockFile);
         var rerun = _copy.Build("--no-cache", "--threads", "1", "--parallel", "1");
-        Assert.True(rerun.ExitCode == 0, rerun.ToString());
+        AssertSucceeded(rerun);
         AssertStatus(rerun, "Succeeded", "Validate", "Features", "Train", "Evaluate");
         Assert.Equal(before, File.ReadAllBytes(lockFile));
     }
@@ -256,13 +256,13 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var training = _copy.PathOf("pipelines/FlightDelays/FlightDelays.Training.cs");
         File.WriteAllText(training, File.ReadAllText(training).Replace("\"blessed: the model may ship\"", "\"blessed: this model may ship\"", StringComparison.Ordinal));
         var evaluateEdited = _copy.Build();
-        Assert.True(evaluateEdited.ExitCode == 0, evaluateEdited.ToString());
+        AssertSucceeded(evaluateEdited);
         AssertStatus(evaluateEdited, "Cached", "Validate", "Features", "Train");
         Assert.Matches(@"\nEvaluate\s+Succeeded\s+\S+ s\s+code of Evaluate changed", evaluateEdited.Out);
 
         File.WriteAllText(training, File.ReadAllText(training).Replace("training log-loss", "training loss", StringComparison.Ordinal));
         var trainEdited = _copy.Build();
-        Assert.True(trainEdited.ExitCode == 0, trainEdited.ToString());
+        AssertSucceeded(trainEdited);
         AssertStatus(trainEdited, "Cached", "Validate", "Features");
         Assert.Matches(@"\nTrain\s+Succeeded\s+\S+ s\s+code of Train changed", trainEdited.Out);
         // The edit changed a log line, not the model: Evaluate sees the same bytes and stays cached.
@@ -275,7 +275,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var first = Task.Run(() => _copy.Build("--no-cache", "--verbosity", "minimal"));
         var second = Task.Run(() => _copy.Build("--no-cache", "--verbosity", "minimal"));
         var results = await Task.WhenAll(first, second);
-        Assert.All(results, r => Assert.True(r.ExitCode == 0, r.ToString()));
+        Assert.All(results, AssertSucceeded);
         var after = _copy.Build();
         AssertStatus(after, "Cached", "Validate", "Features", "Train", "Evaluate");
     }
@@ -301,7 +301,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         Assert.Matches(@"\nTrain\s+run\s", plan.Out);
         // Evaluate, not Deploy: this model is not compared with the registered champion here.
         var resumed = _copy.Build("Evaluate", "--test-fraction", "0.25");
-        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        AssertSucceeded(resumed);
         AssertStatus(resumed, "Cached", "Validate", "Features");
         AssertStatus(resumed, "Succeeded", "Train", "Evaluate");
     }
@@ -328,7 +328,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
         var source = _copy.PathOf("pipelines/FlightDelays/FlightDelays.cs");
         File.WriteAllText(source, File.ReadAllText(source).Replace("Fit gradient-boosted trees (and a logistic-regression baseline)", "Fit trees (edited)", StringComparison.Ordinal));
         var help = _copy.Build("--help");
-        Assert.True(help.ExitCode == 0, help.ToString());
+        AssertSucceeded(help);
         Assert.Contains("Fit trees (edited)", help.Out);
     }
 }

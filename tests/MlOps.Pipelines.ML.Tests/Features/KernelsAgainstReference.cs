@@ -215,7 +215,7 @@ public sealed class StreamingStoresCopy
         for (var offset = 0; offset < 16; offset++)
         {
             var output = GC.AllocateArray<float>(length + 32, pinned: true);
-            StreamingStores.Copy(source, output.AsSpan(offset, length), streaming: true);
+            StreamingStores.Copy(source, output.AsSpan(offset, length));
             StreamingStores.Fence();
             Assert.Equal(source.Select(BitConverter.SingleToInt32Bits), output.AsSpan(offset, length).ToArray().Select(BitConverter.SingleToInt32Bits));
             Assert.Equal(new float[offset], output.AsSpan(0, offset).ToArray());

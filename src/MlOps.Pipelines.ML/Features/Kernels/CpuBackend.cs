@@ -175,7 +175,7 @@ internal sealed partial class CpuBackend(bool wide = true) : FeatureBackend
             if (streaming)
             {
                 Narrow(work[..count], narrowed[..count]);
-                StreamingStores.Copy(narrowed[..count], destination.Slice(i, count), streaming);
+                StreamingStores.Copy(narrowed[..count], destination.Slice(i, count));
             }
             else
             {

@@ -30,10 +30,10 @@ internal static unsafe class StreamingStores
             return (int)((Line - ((nuint)target & (Line - 1))) & (Line - 1)) / sizeof(float);
     }
 
-    /// <summary>destination ← source (same length), with streaming stores for the whole lines when <paramref name="streaming"/>.</summary>
-    public static void Copy(ReadOnlySpan<float> source, Span<float> destination, bool streaming)
+    /// <summary>destination ← source (same length), with streaming stores for the whole lines.</summary>
+    public static void Copy(ReadOnlySpan<float> source, Span<float> destination)
     {
-        if (!streaming || source.Length < FloatsPerLine)
+        if (source.Length < FloatsPerLine)
         {
             source.CopyTo(destination);
             return;

@@ -191,7 +191,7 @@ internal sealed class EncodedColumns
         {
             var output = streaming ? buffer[..n] : firstColumn.Slice(start, n);
             for (var i = 0; i < n; i++) output[i] = codes[i] >= 0 ? values[codes[i]] : _missing;
-            if (streaming) StreamingStores.Copy(output, firstColumn.Slice(start, n), streaming);
+            if (streaming) StreamingStores.Copy(output, firstColumn.Slice(start, n));
             return;
         }
         var rowSlots = slots[..n];
@@ -212,36 +212,36 @@ internal sealed class EncodedColumns
         var i = 0;
         fixed (float* target = destination)
         {
+            // Streaming: the values before the first line boundary one by one, so every vector after them fills whole lines.
+            for (var head = streaming ? Math.Min(slots.Length, StreamingStores.Head(destination)) : 0; i < head; i++) target[i] = slots[i] == slot ? 1 : 0;
             if (Vector512.IsHardwareAccelerated)
             {
-                var wanted = Vector512.Create(slot);
-                var one = Vector512.Create(1f).AsInt32();
-                if (streaming)
+                var (wanted, one) = (Vector512.Create(slot), Vector512.Create(1f).AsInt32());
+                for (; i <= slots.Length - 16; i += 16)
                 {
-                    for (var head = Math.Min(slots.Length, StreamingStores.Head(destination)); i < head; i++) target[i] = slots[i] == slot ? 1 : 0;
-                    for (; i <= slots.Length - 16; i += 16)
-                        (Vector512.Equals(Vector512.LoadUnsafe(ref source, (nuint)i), wanted) & one).AsSingle().StoreAlignedNonTemporal(target + i);
-                }
-                else
-                {
-                    for (; i <= slots.Length - 16; i += 16)
-                        (Vector512.Equals(Vector512.LoadUnsafe(ref source, (nuint)i), wanted) & one).AsSingle().Store(target + i);
+                    var row = (Vector512.Equals(Vector512.LoadUnsafe(ref source, (nuint)i), wanted) & one).AsSingle();
+                    if (streaming) row.StoreAlignedNonTemporal(target + i);
+                    else row.Store(target + i);
                 }
             }
             else
             {
-                var wanted = Vector256.Create(slot);
-                var one = Vector256.Create(1f).AsInt32();
-                if (streaming)
+                // Sixteen at a time as well, two stores a line: only whole lines are streamed.
+                var (wanted, one) = (Vector256.Create(slot), Vector256.Create(1f).AsInt32());
+                for (; i <= slots.Length - 16; i += 16)
                 {
-                    for (var head = Math.Min(slots.Length, StreamingStores.Head(destination)); i < head; i++) target[i] = slots[i] == slot ? 1 : 0;
-                    for (; i <= slots.Length - 8; i += 8)
-                        (Vector256.Equals(Vector256.LoadUnsafe(ref source, (nuint)i), wanted) & one).AsSingle().StoreAlignedNonTemporal(target + i);
-                }
-                else
-                {
-                    for (; i <= slots.Length - 8; i += 8)
-                        (Vector256.Equals(Vector256.LoadUnsafe(ref source, (nuint)i), wanted) & one).AsSingle().Store(target + i);
+                    var low = (Vector256.Equals(Vector256.LoadUnsafe(ref source, (nuint)i), wanted) & one).AsSingle();
+                    var high = (Vector256.Equals(Vector256.LoadUnsafe(ref source, (nuint)(i + 8)), wanted) & one).AsSingle();
+                    if (streaming)
+                    {
+                        low.StoreAlignedNonTemporal(target + i);
+                        high.StoreAlignedNonTemporal(target + i + 8);
+                    }
+                    else
+                    {
+                        low.Store(target + i);
+                        high.Store(target + i + 8);
+                    }
                 }
             }
             for (; i < slots.Length; i++) target[i] = slots[i] == slot ? 1 : 0;

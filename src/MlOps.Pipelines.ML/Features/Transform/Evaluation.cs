@@ -45,8 +45,9 @@ internal sealed class FitContext(Table table, FeatureBackend backend, int thread
     public Moments Moments(NumericNode node)
     {
         if (_moments.TryGetValue(node, out var known)) return known;
-        // Imputation adds (rows − present) copies of its value: Chan's merge with a constant part is exact where every
-        // number is finite (for the mean imputed, the mean is unchanged and no squared deviation is added).
+        // Imputation adds (rows − present) copies of its value: merged in by Chan's formula (one fewer pass over the
+        // column). Exact for the mean imputed (the mean is unchanged, no squared deviation is added); for another
+        // value it may differ in the last bits from measuring the imputed column, deterministically.
         var moments = node is ImputeNode { Value: { } value } impute && double.IsFinite(value) && Moments(impute.Input) is { IsFinite: true } input
             ? input.Merge(Features.Moments.Repeated(value, Table.RowCount - input.Count))
             : Measure(node);
@@ -173,7 +174,7 @@ internal static class TransformExecutor
                         if (stream)
                         {
                             backend.Narrow(buffer.AsSpan(0, n), narrowed.AsSpan(0, n));
-                            StreamingStores.Copy(narrowed.AsSpan(0, n), output.Slice(b, n), stream);
+                            StreamingStores.Copy(narrowed.AsSpan(0, n), output.Slice(b, n));
                         }
                         else
                         {
