@@ -101,9 +101,10 @@ internal sealed class TargetTracker
             metrics = [.. _metrics];
             _metrics.Clear();
         }
-        // Secret parameters enter a trace only as a hash ("sha256:..."): they never reach the store.
+        // Secret parameters enter a trace only as a keyed hash: not even that reaches the store.
+        var secrets = _target.Pipeline.Parameters.Where(p => p.IsSecret).Select(p => p.MemberName).ToHashSet(StringComparer.Ordinal);
         var parameters = (run.Trace?.Parameters ?? [])
-            .Where(p => !p.Value.StartsWith("sha256:", StringComparison.Ordinal))
+            .Where(p => !secrets.Contains(p.Key))
             .Select(p => new Param(p.Key, p.Value)).Where(IsValid).ToList();
         var tags = new List<Tag>
         {
