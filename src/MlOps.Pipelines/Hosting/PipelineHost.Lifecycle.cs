@@ -234,7 +234,7 @@ public sealed partial class PipelineHost
         return result;
     }
 
-    /// <summary>Sets every parameter to its bound value (after reporting all bad values at once) and checks the engine's own.</summary>
+    /// <summary>Sets every parameter to its bound value, after reporting all bad values (unconvertible, out of range, secrets too short to mask) at once.</summary>
     static HostSettings Apply(Session session, IReadOnlyDictionary<ParameterModel, BoundParameter> bound, SecretMasker masker)
     {
         var invalid = bound.Values.Where(b => b.Error is not null).Select(b => b.Error!)
@@ -245,12 +245,6 @@ public sealed partial class PipelineHost
         {
             value.Parameter.Set(value.Value);
             if (value.Parameter.IsSecret) AddSecrets(masker, value.Value);
-        }
-        foreach (var name in new[] { nameof(HostSettings.Threads), nameof(HostSettings.Parallel) })
-        {
-            var value = bound.Values.Single(b => b.Parameter.OwnerName is null && b.Parameter.MemberName == name);
-            if (value.Value is < 1)
-                throw new UsageException($"Parameter '{name}' (from {value.Source}): {value.Value} is not valid; expected at least 1.");
         }
         return session.Settings;
     }
