@@ -89,6 +89,10 @@ internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged
                 await store.DeleteAliasAsync(alias.Model, alias.Alias, cancellation);
                 return state;
 
+            case TagRunId link:
+                await store.LogBatchAsync(RunId(state, link.RunKey), [], [], [new Tag(link.Key, await RunIdOfAsync(link, state, cancellation))], cancellation);
+                return state;
+
             default:
                 throw new InvalidOperationException($"Unknown tracking operation {operation.GetType().Name}.");
         }
@@ -159,6 +163,15 @@ internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged
         }
         foreach (var alias in register.Aliases) await store.SetAliasAsync(register.Model, alias, version.Version, cancellation);
         return state with { Versions = new(state.Versions) { [register.Sequence] = version.Version } };
+    }
+
+    /// <summary>The store's id of the run a <see cref="TagRunId"/> names, or a note saying it is not in this store.</summary>
+    async Task<string> RunIdOfAsync(TagRunId link, JournalState state, CancellationToken cancellation)
+    {
+        if (state.Runs.TryGetValue(link.OtherRunKey, out var known)) return known;
+        var experiment = await store.GetExperimentByNameAsync(link.Experiment, cancellation);
+        var found = experiment is null ? null : (await store.FindRunsByTagAsync(experiment.ExperimentId, RunKeyTag, link.OtherRunKey, cancellation)).FirstOrDefault();
+        return found ?? $"(not in {store.Location}: run key {link.OtherRunKey})";
     }
 
     static string RunId(JournalState state, string runKey) =>

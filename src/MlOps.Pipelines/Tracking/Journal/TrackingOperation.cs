@@ -16,6 +16,7 @@ namespace MlOps.Pipelines.Tracking;
 [JsonDerivedType(typeof(RegisterVersion), "register-version")]
 [JsonDerivedType(typeof(SetAlias), "set-alias")]
 [JsonDerivedType(typeof(DeleteAlias), "delete-alias")]
+[JsonDerivedType(typeof(TagRunId), "tag-run-id")]
 internal abstract record TrackingOperation
 {
     /// <summary>Position in its journal, from 1.</summary>
@@ -41,3 +42,10 @@ internal sealed record RegisterVersion(string Model, string RunKey, string Artif
 internal sealed record SetAlias(string Model, string Alias, string Version) : TrackingOperation;
 
 internal sealed record DeleteAlias(string Model, string Alias) : TrackingOperation;
+
+/// <summary>
+/// Sets tag <see cref="Key"/> of run <see cref="RunKey"/> to the store's id of another run, known by its run key
+/// (<see cref="OtherRunKey"/>, in experiment <see cref="Experiment"/>; an earlier invocation's run, say): the id is only
+/// known to the store, so it is looked up when sent.
+/// </summary>
+internal sealed record TagRunId(string RunKey, string Key, string Experiment, string OtherRunKey) : TrackingOperation;

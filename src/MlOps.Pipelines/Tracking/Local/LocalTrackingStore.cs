@@ -175,7 +175,7 @@ internal sealed class LocalTrackingStore : ITrackingStore
         lock (RunLock(runId))
         {
             Directory.CreateDirectory(directory);
-            WriteRunMeta(directory, new StoredRun(info, _userId), deletedTime: null, writeDeletedTime: true);
+            WriteRunMeta(directory, new StoredRun(info, RunOwner.Of(tags, _userId)), deletedTime: null, writeDeletedTime: true);
             foreach (var folder in new[] { "metrics", "params", "artifacts", "tags" }) Directory.CreateDirectory(Path.Combine(directory, folder));
             foreach (var tag in allTags) WriteFile(KeyPath(Path.Combine(directory, "tags"), tag.Key, "tag"), tag.Value);
             _runDirectories[runId] = directory;

@@ -79,6 +79,7 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
             w.WriteString("experiment_id", experimentId);
             w.WriteNumber("start_time", startTime);
             if (!string.IsNullOrEmpty(runName)) w.WriteString("run_name", runName);
+            w.WriteString("user_id", RunOwner.Of(tags));
             w.WriteTags("tags", tags);
         }, cancellation).ConfigureAwait(false);
         return Remember(ReadRunInfo(Object(Object(response, "run"), "info")));

@@ -72,33 +72,53 @@ public sealed class ReportedRuns : IDisposable
         Assert.Empty(Directory.GetDirectories(Path.Combine(_harness.Root, ".nuke", "tracking"))); // delivered: the journal is gone
     }
 
+    /// <summary>Every run folder of the local store's experiment "Tracked".</summary>
+    string[] AllLocalRuns() => [.. Directory.GetDirectories(Path.GetDirectoryName(LocalRuns().First().Value)!).Where(d => Directory.Exists(Path.Combine(d, "tags")))];
+
     [Fact]
-    public void A_cached_target_is_reported_with_the_run_that_produced_its_outputs()
+    public void A_cached_target_has_no_child_run_of_its_own_the_parent_names_the_run_that_produced_it()
     {
         var first = Build("Train");
+        Assert.Equal(0, first.ExitCode);
+        var producer = LocalRuns()["Train"];
         var second = Build("Train");
         Assert.Matches(@"Train\s+Cached", second.Out);
         var invocation = System.Text.RegularExpressions.Regex.Match(second.Out, @"from run (\S+)\)").Groups[1].Value;
-        var cached = Directory.GetDirectories(Path.GetDirectoryName(LocalRuns()["Train"])!)
-            .Where(d => File.Exists(Path.Combine(d, "tags", "mlops.cache")))
-            .Single(d => Read(d, "tags/mlops.cache") == "hit");
-        Assert.Equal(invocation, Read(cached, "tags/mlops.cached_from_invocation"));
-        Assert.Equal(0, first.ExitCode);
+
+        var runs = AllLocalRuns();
+        Assert.Equal(3, runs.Length); // two parents, one Train: the cached Train made no copy
+        var parent = runs.Single(d => Read(d, "tags/mlflow.runName") != "Train" && !Read(d, "tags/mlflow.runName").EndsWith(invocation, StringComparison.Ordinal));
+        Assert.Equal(Path.GetFileName(producer), Read(parent, "tags/mlops.cached.Train"));
+        Assert.Equal($"{invocation}/Tracked/Train", Read(parent, "tags/mlops.cached.Train.run_key"));
+        Assert.Equal(Read(producer, "tags/mlops.run_key"), Read(parent, "tags/mlops.cached.Train.run_key"));
+    }
+
+    [Fact]
+    public void A_cached_target_whose_producer_is_not_in_the_store_says_so_instead_of_an_id()
+    {
+        Assert.Equal(0, Build("Train").ExitCode);
+        Directory.Delete(Path.Combine(_harness.Root, "mlruns"), recursive: true); // the producer's run is gone from the store
+
+        Assert.Equal(0, Build("Train").ExitCode);
+        var parent = LocalRuns().Single().Value;
+        Assert.StartsWith("(not in ", Read(parent, "tags/mlops.cached.Train"));
+        Assert.EndsWith($": run key {Read(parent, "tags/mlops.cached.Train.run_key")})", Read(parent, "tags/mlops.cached.Train"));
     }
 
     [Fact]
     public async Task With_the_server_down_the_build_goes_on_and_SyncRuns_delivers_everything_once()
     {
-        _harness.Environment["MLFLOW_TRACKING_URI"] = "http://127.0.0.1:9/"; // discard port: nothing listens
+        await using var server = await FakeMlflowServer.StartAsync("");
+        server.Inject(ServerFault.DropBeforeHandling()); // down for the build: its first request gets no answer
+        _harness.Environment["MLFLOW_TRACKING_URI"] = server.BaseUri.AbsoluteUri;
         _harness.Environment["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0";
         var result = Build("Evaluate", "--rounds", "2500", "--token", Token);
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Contains("unreachable", result.Out);
         Assert.Contains("./build.sh SyncRuns sends them", result.Out);
         Assert.Single(Directory.GetDirectories(Path.Combine(_harness.Root, ".nuke", "tracking")));
+        Assert.Empty(server.Runs);
 
-        await using var server = await FakeMlflowServer.StartAsync("");
-        _harness.Environment["MLFLOW_TRACKING_URI"] = server.BaseUri.AbsoluteUri;
         var sync = Build("SyncRuns");
         Assert.True(sync.ExitCode == 0, sync.All);
         var train = server.Runs.Single(r => r.RunName == "Train");
