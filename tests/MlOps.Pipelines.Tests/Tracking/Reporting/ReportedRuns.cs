@@ -31,6 +31,13 @@ public sealed class ReportedRuns : IDisposable
         public Target Evaluate => _ => _
             .DependsOn(Train)
             .Executes(context => context.LogMetric("auc", 0.75 + Unread * 0));
+
+        public Target Diverge => _ => _
+            .Executes(context =>
+            {
+                for (var i = 0; i < Rounds; i++) context.LogMetric("loss", i + 1.0, i);
+                throw new InvalidOperationException($"diverged after {Rounds} rounds (token {Token})");
+            });
     }
 
     RunResult Build(params string[] args) => _harness.Run(new PipelineHost().Add<Tracked>(), args);
@@ -103,6 +110,33 @@ public sealed class ReportedRuns : IDisposable
         var parent = LocalRuns().Single().Value;
         Assert.StartsWith("(not in ", Read(parent, "tags/mlops.cached.Train"));
         Assert.EndsWith($": run key {Read(parent, "tags/mlops.cached.Train.run_key")})", Read(parent, "tags/mlops.cached.Train"));
+    }
+
+    [Fact]
+    public void A_failed_target_keeps_the_parameters_it_read_and_its_metrics()
+    {
+        var result = Build("Diverge", "--rounds", "4", "--token", Token);
+
+        Assert.Equal(1, result.ExitCode);
+        var run = LocalRuns()["Diverge"];
+        Assert.Contains("status: 4", Read(run, "meta.yaml")); // FAILED
+        Assert.Equal(["Rounds"], Directory.GetFiles(Path.Combine(run, "params")).Select(Path.GetFileName)); // not the secret it read
+        Assert.Equal("4", Read(run, "params/Rounds"));
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(run, "metrics", "loss")).Length);
+        Assert.StartsWith("diverged after 4 rounds", Read(run, "tags/mlops.note"));
+    }
+
+    [Fact]
+    public void Child_runs_carry_the_user_and_source_of_the_build()
+    {
+        _harness.Environment["USER"] = "carol";
+        Assert.Equal(0, Build("Train").ExitCode);
+
+        var train = LocalRuns()["Train"];
+        Assert.Equal("carol", Read(train, "tags/mlflow.user"));
+        Assert.Equal("./build.sh Train", Read(train, "tags/mlflow.source.name"));
+        Assert.Equal("LOCAL", Read(train, "tags/mlflow.source.type"));
+        Assert.Contains("\nuser_id: carol\n", Read(train, "meta.yaml"));
     }
 
     [Fact]
@@ -190,6 +224,42 @@ public sealed class ReportedRuns : IDisposable
             .Where(d => File.Exists(Path.Combine(d, "tags", "mlops.git.dirty"))).Select(d => File.ReadAllText(Path.Combine(d, "tags", "mlops.git.dirty"))).Order().ToArray();
         Assert.Equal(["false", "true"], parents);
     }
+
+    [Fact]
+    public void The_lock_file_the_build_rewrites_does_not_make_the_tree_dirty()
+    {
+        Git("init", "-q", "-b", "main");
+        File.WriteAllText(Path.Combine(_harness.Root, ".gitignore"), "mlruns/\nartifacts/\n.nuke/*\n!.nuke/Tracked.lock.json\n");
+        Git("add", ".gitignore");
+        Git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "start");
+        Assert.Equal(0, Build("Train", "--rounds", "2").ExitCode);
+        Git("add", ".nuke/Tracked.lock.json");
+        Git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "lock");
+        Assert.Equal(0, Build("Train", "--rounds", "3").ExitCode); // rewrites the committed lock file
+
+        Assert.Equal(0, Build("Train", "--rounds", "3").ExitCode);
+        var last = LocalRuns().Where(r => r.Key.StartsWith("Tracked ", StringComparison.Ordinal)).MaxBy(r => r.Key, StringComparer.Ordinal).Value;
+        Assert.Equal("false", Read(last, "tags/mlops.git.dirty"));
+
+        Git("rm", "-q", "--cached", ".gitignore"); // staged deletion, and .gitignore now untracked: both are changes
+        Assert.Equal(0, Build("Train", "--rounds", "3").ExitCode);
+        last = LocalRuns().Where(r => r.Key.StartsWith("Tracked ", StringComparison.Ordinal)).MaxBy(r => r.Key, StringComparer.Ordinal).Value;
+        Assert.Equal("true", Read(last, "tags/mlops.git.dirty"));
+    }
+
+    [Theory]
+    [InlineData("1 .M N... 100644 100644 100644 0123 0123 a b.txt", "a b.txt")]
+    [InlineData("? new file.txt", "new file.txt")]
+    [InlineData("u UU N... 100644 100644 100644 100644 01 02 03 conflicted.txt", "conflicted.txt")]
+    [InlineData("! ignored.txt", null)]
+    [InlineData("# branch.oid 0123", null)]
+    public void Git_status_entries_name_their_path(string entry, string? path) =>
+        Assert.Equal(path is null ? [] : [path], MlOps.Pipelines.Tracking.TrackingStores.ChangedPaths([entry]));
+
+    [Fact]
+    public void A_renamed_file_names_both_its_new_and_its_original_path() =>
+        Assert.Equal(["new name.txt", "old.txt", "after.txt"], MlOps.Pipelines.Tracking.TrackingStores.ChangedPaths(
+            ["2 R. N... 100644 100644 100644 0123 0123 R100 new name.txt", "old.txt", "1 .M N... 100644 100644 100644 0123 0123 after.txt"]));
 
     [Fact]
     public void A_journal_an_earlier_build_left_broken_is_kept_with_a_warning_and_this_build_is_still_reported()
