@@ -17,6 +17,7 @@ namespace MlOps.Pipelines.Tracking;
 [JsonDerivedType(typeof(SetAlias), "set-alias")]
 [JsonDerivedType(typeof(DeleteAlias), "delete-alias")]
 [JsonDerivedType(typeof(TagRunId), "tag-run-id")]
+[JsonDerivedType(typeof(LogModel), "log-model")]
 internal abstract record TrackingOperation
 {
     /// <summary>Position in its journal, from 1.</summary>
@@ -49,3 +50,9 @@ internal sealed record DeleteAlias(string Model, string Alias) : TrackingOperati
 /// known to the store, so it is looked up when sent.
 /// </summary>
 internal sealed record TagRunId(string RunKey, string Key, string Experiment, string OtherRunKey) : TrackingOperation;
+
+/// <summary>
+/// A model folder's MLmodel (kept in the journal as <see cref="StoredFile"/>), uploaded to <see cref="ArtifactPath"/>/MLmodel
+/// stamped with the run's id and <see cref="LoggedAt"/>, then recorded with log-model (see <see cref="LoggedModel"/>).
+/// </summary>
+internal sealed record LogModel(string RunKey, string StoredFile, string ArtifactPath, long LoggedAt) : TrackingOperation;

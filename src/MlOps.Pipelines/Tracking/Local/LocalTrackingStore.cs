@@ -18,7 +18,7 @@ namespace MlOps.Pipelines.Tracking.Local;
 /// metric files are appended to, as MLflow does. Calls for one run are serialised by a lock per run, calls for
 /// different runs run in parallel; experiment creation and registry changes each take one lock.
 /// </remarks>
-internal sealed class LocalTrackingStore : ITrackingStore
+internal sealed partial class LocalTrackingStore : ITrackingStore
 {
     const string TrashFolder = ".trash";
     const string ModelsFolder = "models";

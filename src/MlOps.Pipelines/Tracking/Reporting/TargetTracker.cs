@@ -83,8 +83,7 @@ internal sealed class TargetTracker
     /// <summary>Appends the folder's upload and its registration; returns the registration's journal position.</summary>
     public long Register(string model, string folder, IReadOnlyDictionary<string, string> tags, IReadOnlyList<string> aliases)
     {
-        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            _session.Append(new LogArtifact(RunKey, _session.Keep(file), "model/" + Path.GetRelativePath(folder, file).Replace('\\', '/')));
+        UploadFolder(folder, "model");
         return _session.Append(new RegisterVersion(model, RunKey, "model", [.. tags.Select(t => new Tag(t.Key, t.Value))], aliases)).Sequence;
     }
 
@@ -155,8 +154,23 @@ internal sealed class TargetTracker
             if (File.Exists(path)) _session.Append(new LogArtifact(RunKey, _session.Keep(path), artifact.FileName));
             return;
         }
-        if (!Directory.Exists(path)) return;
-        foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            _session.Append(new LogArtifact(RunKey, _session.Keep(file), artifact.FileName + "/" + Path.GetRelativePath(path, file).Replace('\\', '/')));
+        if (Directory.Exists(path)) UploadFolder(path, artifact.FileName);
+    }
+
+    /// <summary>
+    /// Appends the upload of every file of <paramref name="folder"/> under <paramref name="artifactPath"/>. A model folder
+    /// (an MLmodel at its root) is logged as MLflow logs a model, last: its MLmodel stamped with this run and time (see
+    /// <see cref="LoggedModel"/>); the folder itself, a cached package, is not changed.
+    /// </summary>
+    void UploadFolder(string folder, string artifactPath)
+    {
+        string? mlmodel = null;
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var relative = Path.GetRelativePath(folder, file).Replace('\\', '/');
+            if (relative == LoggedModel.FileName) mlmodel = file;
+            else _session.Append(new LogArtifact(RunKey, _session.Keep(file), artifactPath + "/" + relative));
+        }
+        if (mlmodel is not null) _session.Append(new LogModel(RunKey, _session.Keep(mlmodel), artifactPath, _session.Now));
     }
 }

@@ -204,6 +204,18 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
         return metrics;
     }
 
+    public async Task LogModelAsync(string runId, string modelJson, CancellationToken cancellation)
+    {
+        TrackingLimits.ValidateRunId(runId);
+        LoggedModel.Validate(modelJson);
+        // Not idempotent (each call appends to the history tag): after a lost answer the replayer looks before resending.
+        await PostAsync("/mlflow/runs/log-model", RetryMode.UnlessOutcomeUnknown, w =>
+        {
+            w.WriteString("run_id", runId);
+            w.WriteString("model_json", modelJson);
+        }, cancellation).ConfigureAwait(false);
+    }
+
     public async Task LogInputsAsync(string runId, IReadOnlyList<DatasetInput> datasets, CancellationToken cancellation)
     {
         TrackingLimits.ValidateRunId(runId);
