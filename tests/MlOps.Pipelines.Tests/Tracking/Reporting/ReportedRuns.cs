@@ -238,13 +238,21 @@ public sealed class ReportedRuns : IDisposable
         Assert.Equal(0, Build("Train", "--rounds", "3").ExitCode); // rewrites the committed lock file
 
         Assert.Equal(0, Build("Train", "--rounds", "3").ExitCode);
-        var last = LocalRuns().Where(r => r.Key.StartsWith("Tracked ", StringComparison.Ordinal)).MaxBy(r => r.Key, StringComparer.Ordinal).Value;
-        Assert.Equal("false", Read(last, "tags/mlops.git.dirty"));
+        Assert.Equal(["false", "false", "false"], DirtyFlagsInOrder());
 
         Git("rm", "-q", "--cached", ".gitignore"); // staged deletion, and .gitignore now untracked: both are changes
         Assert.Equal(0, Build("Train", "--rounds", "3").ExitCode);
-        last = LocalRuns().Where(r => r.Key.StartsWith("Tracked ", StringComparison.Ordinal)).MaxBy(r => r.Key, StringComparer.Ordinal).Value;
-        Assert.Equal("true", Read(last, "tags/mlops.git.dirty"));
+        Assert.Equal(["false", "false", "false", "true"], DirtyFlagsInOrder());
+    }
+
+    /// <summary>The parent runs' mlops.git.dirty, oldest build first (by start_time: invocation ids of one second do not sort).</summary>
+    string[] DirtyFlagsInOrder()
+    {
+        var experiment = Path.GetDirectoryName(LocalRuns().First().Value)!;
+        return [.. Directory.GetDirectories(experiment).Where(d => File.Exists(Path.Combine(d, "tags", "mlops.git.dirty")))
+            .OrderBy(d => long.Parse(System.Text.RegularExpressions.Regex.Match(Read(d, "meta.yaml"), @"start_time: (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .ThenBy(d => Read(d, "tags/mlops.git.dirty"), StringComparer.Ordinal) // same millisecond: "false" was first
+            .Select(d => Read(d, "tags/mlops.git.dirty"))];
     }
 
     [Theory]
