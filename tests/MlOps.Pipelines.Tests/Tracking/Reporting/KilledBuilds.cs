@@ -125,6 +125,20 @@ public sealed class KilledBuilds : IDisposable
     }
 
     [Fact]
+    public void An_abandoned_journal_with_no_operation_is_closed_and_then_deleted_by_the_next_build()
+    {
+        var writing = TrackingJournal.Create(Path.Combine(_harness.Root, "scratch"), "20000101-000000-empty", Path.Combine(_harness.Root, "mlruns"));
+        Directory.CreateDirectory(Path.Combine(JournalRoot, writing.Id, "files"));
+        foreach (var file in new[] { "journal.jsonl", "state.json" }) File.Copy(Path.Combine(writing.Folder, file), Path.Combine(JournalRoot, writing.Id, file));
+        writing.Close();
+
+        var result = Build("Train");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Empty(Directory.GetDirectories(JournalRoot));
+    }
+
+    [Fact]
     public void An_abandoned_journal_with_every_run_ended_is_only_closed()
     {
         var journal = LeaveKilledJournal("store");

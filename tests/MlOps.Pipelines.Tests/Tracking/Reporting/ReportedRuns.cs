@@ -265,6 +265,9 @@ public sealed class ReportedRuns : IDisposable
         Assert.Equal(path is null ? [] : [path], MlOps.Pipelines.Tracking.TrackingStores.ChangedPaths([entry]));
 
     [Fact]
+    public void No_git_status_entries_name_no_path() => Assert.Empty(MlOps.Pipelines.Tracking.TrackingStores.ChangedPaths([]));
+
+    [Fact]
     public void A_renamed_file_names_both_its_new_and_its_original_path() =>
         Assert.Equal(["new name.txt", "old.txt", "after.txt"], MlOps.Pipelines.Tracking.TrackingStores.ChangedPaths(
             ["2 R. N... 100644 100644 100644 0123 0123 R100 new name.txt", "old.txt", "1 .M N... 100644 100644 100644 0123 0123 after.txt"]));
