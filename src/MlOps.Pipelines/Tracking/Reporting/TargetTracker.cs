@@ -43,7 +43,7 @@ internal sealed class TargetTracker
     internal void Start(IReadOnlyList<Tag> standardTags)
     {
         _session.Append(new StartRun(RunKey, _target.Pipeline.Name, _target.Name, StartTime, [.. standardTags, new Tag("mlflow.runName", _target.Name)], ParentKey));
-        _flush = _session.Clock.CreateTimer(_ => FlushMetrics(), null, FlushInterval, FlushInterval);
+        _flush = _session.Clock.CreateTimer(_ => FlushOnTick(), null, FlushInterval, FlushInterval);
     }
 
     public void LogMetric(string key, double value, long step)
@@ -57,7 +57,10 @@ internal sealed class TargetTracker
         }
     }
 
-    /// <summary>Journals the points logged so far (under the gate, so batches keep the order points were logged in).</summary>
+    /// <summary>
+    /// Journals the points logged so far (under the gate, so batches keep the order points were logged in). Points
+    /// the journal could not take stay pending, so the target's end sends them or fails where it is reported.
+    /// </summary>
     void FlushMetrics()
     {
         lock (_gate)
@@ -65,7 +68,28 @@ internal sealed class TargetTracker
             if (_metrics.Count == 0) return;
             List<Metric> pending = [.. _metrics];
             _metrics.Clear();
-            _session.AppendBatches(RunKey, pending, [], []);
+            try
+            {
+                _session.AppendBatches(RunKey, pending, [], []);
+            }
+            catch
+            {
+                _metrics.InsertRange(0, pending);
+                throw;
+            }
+        }
+    }
+
+    void FlushOnTick()
+    {
+        try
+        {
+            FlushMetrics();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A timer thread has no one to report to (an exception would end the process): the points wait for the
+            // next tick or the target's end.
         }
     }
 

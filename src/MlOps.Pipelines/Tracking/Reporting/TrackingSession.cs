@@ -51,11 +51,11 @@ internal sealed class TrackingSession : IAsyncDisposable
     {
         var journalRoot = JournalRoot(root);
         var session = new TrackingSession(store, TrackingJournal.Create(journalRoot, invocation, store.Location), journalRoot, output, required, clock ?? TimeProvider.System);
+        session._childTags = [.. standardTags.Where(t => ChildTags.Contains(t.Key))];
         foreach (var pipeline in plan.Select(t => t.Pipeline).Distinct())
         {
             var key = $"{invocation}/{pipeline.Name}";
             session._parents[pipeline] = key;
-            session._childTags = [.. standardTags.Where(t => ChildTags.Contains(t.Key))];
             session.Append(new StartRun(key, pipeline.Name, $"{pipeline.Name} {invocation}", session.Now, [.. standardTags, new Tag("mlflow.runName", $"{pipeline.Name} {invocation}")], null));
             session.AppendBatches(key, [], parameters.GetValueOrDefault(pipeline) ?? [], []);
         }
