@@ -271,7 +271,7 @@ internal sealed class TrackingSession : IAsyncDisposable
                 catch (TrackingException e) when (e.Transient)
                 {
                     left++;
-                    var hint = store == current ? "" : $" It belongs to {store.Location}, not to this environment's MLFLOW_TRACKING_URI ({current.Location}), so it was sent without credentials; to send it with credentials, set MLFLOW_TRACKING_URI={store.Location} and that server's credentials, then run ./build.sh SyncRuns again.";
+                    var hint = store == current ? "" : $" It belongs to {store.Location}, not to this environment's store ({current.Location}), so it was sent without the environment's credentials; to send it with credentials, set MLFLOW_TRACKING_URI={store.Location} and that server's credentials, then run ./build.sh SyncRuns again.";
                     output.Log(LogLevel.Error, $"{journal.Id}: not sent to {store.Location} now: {e.Message}; {journal.Waiting} operation(s) still waiting.{hint}");
                 }
             }

@@ -69,7 +69,7 @@ public sealed class JournalStores : IDisposable
 
         Assert.Equal(1, sync.ExitCode);
         var location = down.BaseUri.AbsoluteUri.TrimEnd('/');
-        Assert.Matches($@"error: \S+: not sent to {System.Text.RegularExpressions.Regex.Escape(location)} now: .+; \d+ operation\(s\) still waiting\. It belongs to {System.Text.RegularExpressions.Regex.Escape(location)}, not to this environment's MLFLOW_TRACKING_URI \({System.Text.RegularExpressions.Regex.Escape(up.BaseUri.AbsoluteUri.TrimEnd('/'))}\)", sync.All);
+        Assert.Matches($@"error: \S+: not sent to {System.Text.RegularExpressions.Regex.Escape(location)} now: .+; \d+ operation\(s\) still waiting\. It belongs to {System.Text.RegularExpressions.Regex.Escape(location)}, not to this environment's store \({System.Text.RegularExpressions.Regex.Escape(up.BaseUri.AbsoluteUri.TrimEnd('/'))}\)", sync.All);
         Assert.Contains($"set MLFLOW_TRACKING_URI={location} and that server's credentials", sync.All);
         Assert.Equal(2, up.Runs.Count);
         Assert.Empty(down.Runs);
