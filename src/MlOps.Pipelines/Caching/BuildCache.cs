@@ -38,7 +38,8 @@ sealed class BuildCache
         {
             if (_code.TryGetValue(target, out var known)) return known;
             var parameters = target.Pipeline.Parameters.ToDictionary(p => p.Member);
-            var walk = CodeFingerprint.Of(target.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
+            var walk = CodeFingerprint.Of(target.Definition.Code, new HashSet<MemberInfo>(parameters.Keys),
+                target.Definition.Produced.Concat(target.Definition.Consumed).SelectMany(a => a.Codecs));
             var hash = walk.FieldsRead.Count == 0 ? walk.Hash : FileHasher.HashText(walk.Hash + "\n" + FieldValues(target.Pipeline.Instance, walk.FieldsRead));
             return _code[target] = new CodeOfTarget(hash, walk.Libraries,
                 [.. walk.ParametersRead.Select(m => parameters[m]).OrderBy(p => p.MemberName, StringComparer.Ordinal)]);
