@@ -39,12 +39,14 @@ static class CampaignEdits
             switch (literal.Kind())
             {
                 case SyntaxKind.NumericLiteralExpression:
-                    var text = literal.Token.ValueText;
-                    var bumped = literal.Token.Value is int number ? (number + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)
-                        : literal.Token.Value is double real ? (real + 0.5).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + (real + 0.5 == Math.Floor(real + 0.5) ? ".0" : "")
-                        : null;
-                    if (bumped is null) continue;
-                    Add("constant", literal, $"{text} → {bumped}", root.ReplaceNode(literal, SyntaxFactory.ParseExpression(bumped).WithTriviaFrom(literal)));
+                    // Up and down: a bound off by one either way, a factor a little larger or smaller.
+                    foreach (var step in new[] { 1, -1 })
+                    {
+                        var bumped = literal.Token.Value is int number ? (number + step).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                            : literal.Token.Value is double real ? Real(real + step * 0.5) : null;
+                        if (bumped is null || bumped.StartsWith('-')) continue;
+                        Add("constant", literal, $"{literal.Token.ValueText} → {bumped}", root.ReplaceNode(literal, SyntaxFactory.ParseExpression(bumped).WithTriviaFrom(literal)));
+                    }
                     break;
                 case SyntaxKind.TrueLiteralExpression or SyntaxKind.FalseLiteralExpression:
                     var flipped = literal.IsKind(SyntaxKind.TrueLiteralExpression) ? "false" : "true";
@@ -86,6 +88,9 @@ static class CampaignEdits
             Add("comment", member, "a comment line above", root.ReplaceNode(member, commented));
         }
     }
+
+    static string Real(double value) =>
+        value.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + (value == Math.Floor(value) ? ".0" : "");
 
     static SyntaxKind? Swapped(SyntaxKind kind) => kind switch
     {

@@ -112,12 +112,19 @@ sealed class CampaignRunner : IDisposable
 
             var root = Path.Combine(_scratch, "run-" + _runs++);
             Directory.CreateDirectory(Path.Combine(root, ".nuke"));
-            var host = new PipelineHost();
-            typeof(PipelineHost).GetMethod(nameof(PipelineHost.Add))!.MakeGenericMethod(type).Invoke(host, [null]);
-            var output = new StringWriter();
-            var environment = new HostEnvironment(output, output, new Dictionary<string, string>(StringComparer.Ordinal), root, false, CancellationToken.None);
-            host.RunAsync(["Tally", "Summarize", "--no-cache", "--tracking", "false"], environment).GetAwaiter().GetResult();
-            _lastOutput = output.ToString();
+            void Run(params string[] targets)
+            {
+                var host = new PipelineHost();
+                typeof(PipelineHost).GetMethod(nameof(PipelineHost.Add))!.MakeGenericMethod(type).Invoke(host, [null]);
+                var output = new StringWriter();
+                var environment = new HostEnvironment(output, output, new Dictionary<string, string>(StringComparer.Ordinal), root, false, CancellationToken.None);
+                host.RunAsync([.. targets, "--no-cache", "--tracking", "false"], environment).GetAwaiter().GetResult();
+                _lastOutput = output.ToString();
+            }
+            Run([.. model.Targets.Where(t => !model.Targets.Any(c => c.Definition.Consumed.Intersect(t.Definition.Produced).Any())).Select(t => t.Name)]);
+            // A failed target stops the build, so an independent one may not have run: run it alone to see what it gives.
+            foreach (var target in model.Targets.Where(t => t.Definition.Produced.Any(a => Hash(a) is null)))
+                Run(target.Name);
             string? Hash(Artifact artifact)
             {
                 var path = Path.Combine(root, "artifacts", "Campaign", artifact.FileName);
