@@ -22,6 +22,9 @@ sealed record CampaignReport(IReadOnlyList<CampaignOutcome> Outcomes)
             .Append($"target reruns with unchanged output {RerunsWithSameOutput} of {Compiled.Sum(o => o.Rerun.Count)}\n");
         foreach (var group in Compiled.GroupBy(o => (o.Edit.InLibrary ? "library" : "pipeline") + " " + o.Edit.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
             text.Append($"  {group.Key}: {group.Count()} tried, {group.Count(o => o.Changed.Count > 0)} changed an output, {group.Count(o => o.Rerun.Count > 0)} reran a target, {group.Count(o => o.Stale.Count > 0)} stale\n");
+        text.Append("  by place edited:\n");
+        foreach (var group in Compiled.GroupBy(o => o.Edit.Site).OrderBy(g => g.Key, StringComparer.Ordinal))
+            text.Append($"    {group.Key}: {group.Count()} tried, {group.Count(o => o.Changed.Count > 0)} changed an output, {group.Count(o => o.Rerun.Count > 0)} reran a target, {group.Count(o => o.Stale.Count > 0)} stale\n");
         foreach (var stale in StaleHits) text.Append($"  STALE {stale.Edit.Site}: {stale.Edit.Description} → {string.Join(",", stale.Stale)}\n");
         foreach (var needless in NeedlessReruns) text.Append($"  NEEDLESS {needless.Edit.Site}: {needless.Edit.Description} → {string.Join(",", needless.Rerun)}\n");
         return text.ToString();

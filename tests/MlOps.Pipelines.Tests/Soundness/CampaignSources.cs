@@ -45,6 +45,19 @@ static class CampaignSources
                     }
                 }
 
+                public static int[] Histogram(double[] values, double width, int buckets)
+                {
+                    var counts = new int[buckets];
+                    foreach (var value in values)
+                    {
+                        int bucket = (int)(value / width);
+                        if (bucket >= buckets) bucket = buckets - 1;
+                        if (bucket < 0) bucket = 0;
+                        counts[bucket] += 1;
+                    }
+                    return counts;
+                }
+
                 public static int UnreachedHelper(int x)
                 {
                     int y = x * 7;
@@ -207,6 +220,17 @@ static class CampaignSources
                     var text = context.Load(Sorted);
                     context.Save(Count, "digits " + text.Count(char.IsDigit) + " of " + text.Length);
                 });
+
+                public Target Bucket => _ => _.Consumes(Values).Produces(Buckets).Executes(context =>
+                {
+                    var values = context.Load(Values);
+                    var counts = Stats.Histogram(values, 2.5, 4);
+                    var total = 0;
+                    for (int i = 0; i < counts.Length; i++) total += counts[i] * (i + 1);
+                    context.Save(Buckets, string.Join(";", counts) + " weighted " + total);
+                });
+
+                readonly Artifact<string> Buckets = Artifact.Text("buckets");
 
                 static void WriteText(string text, Stream stream)
                 {
