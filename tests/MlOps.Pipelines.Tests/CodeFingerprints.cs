@@ -131,7 +131,7 @@ public sealed class CodeFingerprints
     [Fact]
     public void The_values_of_the_pipelines_own_fields_the_code_reads_are_part_of_its_fingerprint()
     {
-        var root = AbsolutePath.Create(Path.GetTempPath());
+        var root = AbsolutePath.Create(Path.Combine(Path.GetTempPath(), "mlops-fingerprints-" + Guid.NewGuid().ToString("N")[..12]));
         var original = new Subjects { RootDirectory = root };
         var edited = new Subjects { RootDirectory = root };
         edited.Buckets[1] = 21;

@@ -85,6 +85,8 @@ sealed class FingerprintMemo(string path)
     public void Remember(string target, Entry entry)
     {
         Load()[target] = entry;
+        // Only inside a workspace (its .nuke folder exists): a fingerprint taken elsewhere must not make a folder a root.
+        if (!Directory.Exists(Path.GetDirectoryName(Path.GetDirectoryName(path)))) return;
         try { AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new SortedDictionary<string, Entry>(_entries!, StringComparer.Ordinal))); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a memo only saves time
     }
