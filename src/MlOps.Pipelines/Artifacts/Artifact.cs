@@ -41,6 +41,9 @@ public abstract class Artifact
 
     public override string ToString() => Name;
 
+    /// <summary>The delegates that write and read the artefact's file: code that shapes it, so part of the key of its producer and consumers.</summary>
+    internal abstract IEnumerable<Delegate> Codecs { get; }
+
     /// <summary>A value stored as indented JSON (System.Text.Json, snake_case names, enums by name).</summary>
     public static Artifact<T> Json<T>(string name) => Create<T>(name, name + ".json",
         (value, stream) => JsonSerializer.Serialize(stream, value, JsonOptions),
@@ -84,4 +87,6 @@ public sealed class Artifact<T> : Artifact
     internal Action<T, Stream>? Write { get; }
 
     internal Func<Stream, T>? Read { get; }
+
+    internal override IEnumerable<Delegate> Codecs => new Delegate?[] { Write, Read }.OfType<Delegate>();
 }

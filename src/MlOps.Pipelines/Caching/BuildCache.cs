@@ -12,6 +12,7 @@ sealed class BuildCache
 {
     readonly AbsolutePath _root;
     readonly Dictionary<TargetModel, CodeOfTarget> _code = [];
+    readonly FingerprintMemo _memo;
 
     /// <summary>A target's code fingerprint, the libraries it calls, and the parameters it reads.</summary>
     public sealed record CodeOfTarget(string Hash, SortedDictionary<string, string> Libraries, IReadOnlyList<ParameterModel> Parameters);
@@ -32,6 +33,7 @@ sealed class BuildCache
         Objects = new ObjectStore(Directory / "objects", Hasher);
         Traces = new TraceStore(Directory / "entries", _warn);
         SecretKey = new SecretKey(Directory / "secret.key");
+        _memo = new FingerprintMemo(Directory / "code-fingerprints.json");
     }
 
     public AbsolutePath Directory { get; }
@@ -50,12 +52,46 @@ sealed class BuildCache
         lock (_lock)
         {
             if (_code.TryGetValue(target, out var known)) return known;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            using var timed = new Timed(() => FingerprintTime += System.Diagnostics.Stopwatch.GetElapsedTime(started));
             var parameters = target.Pipeline.Parameters.ToDictionary(p => p.Member);
-            var walk = CodeFingerprint.Of(target.Definition.Code, new HashSet<MemberInfo>(parameters.Keys));
-            var hash = walk.FieldsRead.Count == 0 ? walk.Hash : FileHasher.HashText(walk.Hash + "\n" + FieldValues(target.Pipeline.Instance, walk.FieldsRead));
+            var walk = Walk(target, parameters.Keys);
+            var instance = target.Pipeline.Instance;
+            var fields = walk.FieldsRead.Select(name => InstanceField(instance, name)).OfType<FieldInfo>().ToList();
+            var hash = fields.Count == 0 ? walk.Hash : FileHasher.HashText(walk.Hash + "\n" + FieldValues(instance, fields));
             return _code[target] = new CodeOfTarget(hash, walk.Libraries,
-                [.. walk.ParametersRead.Select(m => parameters[m]).OrderBy(p => p.MemberName, StringComparer.Ordinal)]);
+                [.. parameters.Where(p => walk.ParametersRead.Contains(FingerprintMemo.Name(p.Key))).Select(p => p.Value).OrderBy(p => p.MemberName, StringComparer.Ordinal)]);
         }
+    }
+
+    /// <summary>The walk of the target's code, or the memo of the same walk when nothing it depends on changed.</summary>
+    FingerprintMemo.Entry Walk(TargetModel target, IEnumerable<MemberInfo> parameters)
+    {
+        var codecs = target.Definition.Produced.Concat(target.Definition.Consumed).SelectMany(a => a.Codecs).ToList();
+        var key = FingerprintMemo.KeyOf(target.QualifiedName, [.. target.Definition.Code, .. codecs], parameters);
+        if (_memo.Find(target.QualifiedName, key) is { } known) return known;
+        var walk = CodeFingerprint.Of(target.Definition.Code, new HashSet<MemberInfo>(parameters), codecs);
+        var entry = new FingerprintMemo.Entry(key, walk.Hash, walk.Libraries,
+            [.. walk.ParametersRead.Select(FingerprintMemo.Name).Order(StringComparer.Ordinal)],
+            [.. walk.FieldsRead.Where(f => f.DeclaringType!.IsInstanceOfType(target.Pipeline.Instance)).Select(FingerprintMemo.Name).Order(StringComparer.Ordinal)]);
+        _memo.Remember(target.QualifiedName, entry);
+        return entry;
+    }
+
+    static FieldInfo? InstanceField(object instance, string name)
+    {
+        for (var type = instance.GetType(); type is not null; type = type.BaseType)
+            if (name.StartsWith(type.FullName + "::", StringComparison.Ordinal))
+                return type.GetField(name[(type.FullName!.Length + 2)..], BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly);
+        return null;
+    }
+
+    /// <summary>Time spent walking targets' code this run (shown with --verbosity verbose).</summary>
+    public TimeSpan FingerprintTime { get; private set; }
+
+    sealed class Timed(Action done) : IDisposable
+    {
+        public void Dispose() => done();
     }
 
     /// <summary>

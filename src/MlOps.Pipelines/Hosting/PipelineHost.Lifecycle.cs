@@ -142,6 +142,7 @@ public sealed partial class PipelineHost
                 RemoveAbandonedStaging(root, pipeline);
             }
             runs = await new PipelineExecutor(output, cache, options, environment.Cancellation).ExecuteAsync(plan);
+            output.Line($"code fingerprints: {cache.FingerprintTime.TotalMilliseconds:F0} ms", Style.Dim, Verbosity.Verbose);
             foreach (var pipeline in plan.Select(t => t.Pipeline).Distinct())
                 LockFile.Update(pipeline, runs.Where(r => r.Target.Pipeline == pipeline && r.Target.IsCacheable && r.Trace is not null)
                     .ToDictionary(r => r.Target, r => r.Trace!), cache.Masker);
