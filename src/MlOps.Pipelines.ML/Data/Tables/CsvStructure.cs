@@ -124,7 +124,7 @@ sealed class CsvStructure
                     if (b == Comma) (_fields, _state) = (_fields + 1, State.FieldStart);
                     else if (b == LineFeed) EndRecord(blockStart + i, i > 0 && block[i - 1] == CarriageReturn);
                     else if (b == Quote && _state == State.FieldStart) (_state, _quoteLine, _quoteStart) = (State.Quoted, _line, blockStart + i);
-                    else _state = State.Unquoted; // a quote inside an unquoted field is an ordinary character
+                    else if (b != CarriageReturn) _state = State.Unquoted; // a quote inside an unquoted field is an ordinary character
                     if (b != CarriageReturn && b != LineFeed) _recordHasContent = true;
                     continue;
             }
@@ -200,7 +200,7 @@ sealed class CsvStructure
         $"{_path}, line {_line}, column {_fields + 1}{NameOf(_fields)}: text after a closing quote in {OffendingValue.Quote(ReadText(_recordStart, 1 << 20, stopAtRecordEnd: true))}; expected a comma or the end of the line after a quoted field (a quote inside one is written twice: \"\").");
 
     Exception Nul(long offset) => new InvalidDataException(
-        $"{_path}, line {_line}, column {_fields + 1}{NameOf(_fields)}: a NUL byte at byte {offset:N0} in {OffendingValue.Quote(FieldAt(_fields))}; expected text (a NUL byte means a binary or UTF-16 file).");
+        $"{_path}, line {_line}, column {_fields + 1}{NameOf(_fields)}: a NUL byte at byte offset {offset:N0} in {OffendingValue.Quote(FieldAt(_fields))}; expected text (a NUL byte means a binary or UTF-16 file).");
 
     Exception NotUtf8(ReadOnlySpan<byte> from)
     {
