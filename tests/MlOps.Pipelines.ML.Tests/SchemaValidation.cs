@@ -131,6 +131,16 @@ public sealed class SchemaValidation
     }
 
     [Fact]
+    public void A_nan_fails_a_range_check_and_is_named_with_its_row()
+    {
+        var table = new Table([new Column<double>("distance", new[] { 5, double.NaN, 7 })]);
+        var range = Validator.Validate(table, Schema.Define().Column("distance", ColumnType.Float64, c => c.Range(0, 10)).Build(), "t")
+            .Checks.Single(c => c.Check.StartsWith("within", StringComparison.Ordinal));
+        Assert.False(range.Passed);
+        Assert.Equal([new FailingRow(2, "NaN")], range.Examples);
+    }
+
+    [Fact]
     public void Unparsable_timestamps_in_a_text_column_are_named_with_their_rows()
     {
         var table = new Table([StringColumn.FromValues("date", ["2001-01-01 00:04", "2001-13-45 00:04", null, "yesterday", "2001-02-03 10:00:00"])]);

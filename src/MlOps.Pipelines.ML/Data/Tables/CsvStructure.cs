@@ -21,7 +21,7 @@ namespace MlOps.Pipelines.ML.Data.Tables;
 /// </remarks>
 sealed class CsvStructure
 {
-    const int BlockSize = 1 << 20;
+    const int BlockSize = 1 << 20, MaxLineBytes = 64 << 20;
     const byte Comma = (byte)',', Quote = (byte)'"', LineFeed = (byte)'\n', CarriageReturn = (byte)'\r';
     static readonly SearchValues<byte> QuoteOrNul = SearchValues.Create("\"\0"u8);
 
@@ -59,7 +59,9 @@ sealed class CsvStructure
             var lastLineFeed = buffer.AsSpan(0, end).LastIndexOf(LineFeed);
             if (lastLineFeed < 0)
             {
-                // A line longer than the buffer: read on until it ends.
+                // A line longer than the buffer: read on until it ends, within reason (a file without line breaks is no CSV).
+                if (end == buffer.Length && buffer.Length >= MaxLineBytes)
+                    throw new InvalidDataException($"{path}, line {check._line}: more than {MaxLineBytes:N0} bytes without a line break; expected a CSV file of lines.");
                 if (end == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
                 filled = end;
                 continue;
