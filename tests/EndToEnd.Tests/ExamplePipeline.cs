@@ -162,6 +162,32 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     }
 
     [Fact]
+    public void A_ragged_row_a_nul_byte_or_a_directory_as_data_exits_1_with_one_line_naming_line_column_and_value()
+    {
+        var lines = File.ReadAllLines(_copy.PathOf("data/flights-200k.csv"));
+        var original = lines[149_999];
+        lines[149_999] = original[..original.LastIndexOf(',')];
+        File.WriteAllLines(_copy.PathOf("short-row.csv"), lines);
+
+        var ragged = _copy.Build("Validate", "--data", "short-row.csv");
+        Assert.Equal(1, ragged.ExitCode);
+        Assert.Matches($@"\nerror: Validate failed: \S*short-row\.csv, line 150000, column 5 \(destination\): missing, the row has 4 field\(s\): ""{Regex.Escape(lines[149_999])}""; expected 5 fields as in the header\.\n", ragged.Out);
+        Assert.DoesNotContain("   at ", ragged.All);
+        Assert.DoesNotContain("sniffing", ragged.All);
+
+        lines[149_999] = original[..original.LastIndexOf(',')] + ",P\0X";
+        File.WriteAllLines(_copy.PathOf("nul.csv"), lines);
+        var nul = _copy.Build("Validate", "--data", "nul.csv");
+        Assert.Equal(1, nul.ExitCode);
+        Assert.Matches(@"\nerror: Validate failed: \S*nul\.csv, line 150000, column 5 \(destination\): a NUL byte at byte offset [\d,]+ in ""P\\0X""; expected text", nul.Out);
+        Assert.DoesNotContain('\0', nul.All);
+
+        var directory = _copy.Build("Validate", "--data", "data");
+        Assert.Equal(1, directory.ExitCode);
+        Assert.Matches(@"\nerror: Validate failed: \S*data: a directory; expected a data file\.\n", directory.Out);
+    }
+
+    [Fact]
     public void Validation_reports_implausible_values_with_their_rows_and_can_quarantine_them()
     {
         WriteFaultyCopy("faulty-values.csv", (Line: 50, Column: "distance", Value: "-5"), (Line: 60, Column: "origin", Value: "Seattle"));

@@ -118,6 +118,59 @@ public sealed class SchemaValidation
     }
 
     [Fact]
+    public void Nan_infinity_and_fractions_in_a_whole_number_column_are_named_with_their_rows()
+    {
+        // A NaN or "inf" makes the reader take the column as floats; the type check then said only "holds Float64".
+        var table = new Table([new Column<double>("delay", new[] { 5, double.NaN, 7, double.PositiveInfinity, 1.5, double.NegativeInfinity, 0 }, new[] { false, false, true, false, false, false, false })]);
+        var type = Validator.Validate(table, Schema.Define().Column("delay", ColumnType.Int64).Build(), "t").Checks.Single(c => c.Check == "type Int64");
+        Assert.False(type.Passed);
+        Assert.Equal("holds Float64: 4 value(s) are not whole numbers", type.Detail);
+        Assert.Equal(4, type.Failures);
+        Assert.Equal([new FailingRow(2, "NaN"), new FailingRow(4, "Infinity"), new FailingRow(5, "1.5")], type.Examples);
+        Assert.Equal([1, 3, 4, 5], type.FailingRows);
+    }
+
+    [Fact]
+    public void A_nan_fails_a_range_check_and_is_named_with_its_row()
+    {
+        var table = new Table([new Column<double>("distance", new[] { 5, double.NaN, 7 })]);
+        var range = Validator.Validate(table, Schema.Define().Column("distance", ColumnType.Float64, c => c.Range(0, 10)).Build(), "t")
+            .Checks.Single(c => c.Check.StartsWith("within", StringComparison.Ordinal));
+        Assert.False(range.Passed);
+        Assert.Equal([new FailingRow(2, "NaN")], range.Examples);
+    }
+
+    [Fact]
+    public void Unparsable_timestamps_in_a_text_column_are_named_with_their_rows()
+    {
+        var table = new Table([StringColumn.FromValues("date", ["2001-01-01 00:04", "2001-13-45 00:04", null, "yesterday", "2001-02-03 10:00:00"])]);
+        var type = Validator.Validate(table, Schema.Define().Column("date", ColumnType.Timestamp).Build(), "t").Checks.Single(c => c.Check == "type Timestamp");
+        Assert.False(type.Passed);
+        Assert.Equal("holds String: 2 value(s) are not timestamps", type.Detail);
+        Assert.Equal([new FailingRow(2, "2001-13-45 00:04"), new FailingRow(4, "yesterday")], type.Examples);
+    }
+
+    [Fact]
+    public void A_wrong_type_without_any_bad_value_names_no_rows()
+    {
+        var table = new Table([new Column<double>("delay", new[] { 5.0, 7 })]);
+        var type = Validator.Validate(table, Schema.Define().Column("delay", ColumnType.Int64).Build(), "t").Checks.Single(c => c.Check == "type Int64");
+        Assert.False(type.Passed);
+        Assert.Equal("holds Float64", type.Detail);
+        Assert.Empty(type.Examples);
+    }
+
+    [Fact]
+    public void Failing_values_are_escaped_and_cut_short_in_the_report()
+    {
+        var huge = new string('X', 30_000);
+        var table = new Table([StringColumn.FromValues("origin", ["SEA", "O\0RD\n", huge])]);
+        var match = Validator.Validate(table, Schema.Define().Column("origin", ColumnType.String, c => c.Matches("^[A-Z]{3}$")).Build(), "t")
+            .Checks.Single(c => c.Check.StartsWith("matches", StringComparison.Ordinal));
+        Assert.Equal([new FailingRow(2, "O\\0RD\\x0A"), new FailingRow(3, new string('X', 100) + "… (30,000 characters)")], match.Examples);
+    }
+
+    [Fact]
     public void Quarantine_splits_off_the_rows_that_failed_an_error_check()
     {
         var schema = Schema.Define()

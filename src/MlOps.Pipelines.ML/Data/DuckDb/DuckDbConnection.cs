@@ -3,7 +3,11 @@ using System.Runtime.InteropServices;
 namespace MlOps.Pipelines.ML.Data.DuckDb;
 
 /// <summary>DuckDB reported an error; the message is DuckDB's own.</summary>
-public sealed class DuckDbException(string message) : Exception(message);
+public sealed class DuckDbException(string message) : Exception(message)
+{
+    /// <summary>A value did not convert to its column's type (DuckDB's <c>DUCKDB_ERROR_CONVERSION</c>).</summary>
+    internal bool IsConversion { get; init; }
+}
 
 /// <summary>
 /// An in-process DuckDB database with one connection, for SQL over files (Parquet, CSV, JSON).
@@ -65,7 +69,10 @@ public sealed class DuckDbConnection : IDisposable
         try
         {
             if (state != NativeMethods.Success)
-                throw new DuckDbException(Marshal.PtrToStringUTF8(NativeMethods.ResultError(ref result)) ?? "DuckDB reported an error without a message.");
+                throw new DuckDbException(Marshal.PtrToStringUTF8(NativeMethods.ResultError(ref result)) ?? "DuckDB reported an error without a message.")
+                {
+                    IsConversion = NativeMethods.ResultErrorType(ref result) == NativeMethods.ConversionError,
+                };
             return read(result);
         }
         finally

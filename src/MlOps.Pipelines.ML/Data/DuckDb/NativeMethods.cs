@@ -45,6 +45,12 @@ static partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "duckdb_result_error")]
     public static partial IntPtr ResultError(ref Result result);
 
+    /// <summary><c>duckdb_error_type</c>: the class of a failed result's error; 2 is <c>DUCKDB_ERROR_CONVERSION</c>.</summary>
+    [LibraryImport(Library, EntryPoint = "duckdb_result_error_type")]
+    public static partial int ResultErrorType(ref Result result);
+
+    public const int ConversionError = 2;
+
     [LibraryImport(Library, EntryPoint = "duckdb_value_int64")]
     public static partial long ValueInt64(ref Result result, ulong column, ulong row);
 

@@ -3,21 +3,57 @@ using MlOps.Pipelines.ML.Data.DuckDb;
 namespace MlOps.Pipelines.ML.Data.Tables;
 
 /// <summary>
-/// Tables from and to files through DuckDB: Parquet, CSV, JSON / NDJSON, and any SQL over files. Errors name
-/// the file and carry DuckDB's own message (which names the line and column for CSV).
+/// Tables from and to files through DuckDB: Parquet, CSV, JSON / NDJSON, and any SQL over files. A file that is
+/// not what it should be is one <see cref="InvalidDataException"/> naming the file and, where it can, the line,
+/// column and offending value (escaped and cut short) and what was expected; never DuckDB's SQL.
 /// </summary>
 public static class TableIO
 {
-    public static Table ReadParquet(string path) => ReadFile(path, p => $"SELECT * FROM read_parquet({p})");
+    /// <summary>A Parquet file; a file that is truncated, of another format or damaged is refused naming what is wrong.</summary>
+    public static Table ReadParquet(string path)
+    {
+        CheckIsFile(path);
+        ParquetStructure.Check(path);
+        try
+        {
+            return Query($"SELECT * FROM read_parquet({DuckDbConnection.Literal(path)})");
+        }
+        catch (DuckDbException e)
+        {
+            throw ParquetStructure.Damaged(path, e, Essential);
+        }
+    }
 
     /// <summary>
-    /// A comma-separated file with a header; column types are detected. A ragged row or an unterminated quote is an
-    /// error naming the line, never a silently padded or re-split row (the delimiter is fixed, not sniffed).
+    /// A comma-separated UTF-8 file with a header; column types are detected. Its structure is checked first
+    /// (<see cref="CsvStructure"/>): a ragged row, an unterminated quote, a repeated or empty header name, a NUL
+    /// byte or bytes that are not UTF-8 are an error naming the line and column, never a silently padded,
+    /// re-split or renamed row.
     /// </summary>
     public static Table ReadCsv(string path)
     {
-        var table = ReadFile(path, p => $"SELECT * FROM read_csv({p}, header = true, delim = ',', quote = '\"', strict_mode = true, ignore_errors = false)");
-        return table.RowCount > 0 ? table : throw new InvalidDataException($"{path}: the file has a header but no rows.");
+        CheckIsFile(path);
+        CsvStructure.Check(path);
+        string Sql(string sampleSize) => $"SELECT * FROM read_csv({DuckDbConnection.Literal(path)}, header = true, delim = ',', quote = '\"', " +
+            $"strict_mode = true, ignore_errors = false, sample_size = {sampleSize})";
+        try
+        {
+            try
+            {
+                return Query(Sql("20480"));
+            }
+            catch (DuckDbException e) when (e.IsConversion)
+            {
+                // Types are detected from the first rows; a value further down that does not fit (text in a column of
+                // numbers) is found by detecting them from every row. The column is then read as what it holds, and
+                // validation names each row that does not fit the schema, as for a value among the first rows.
+                return Query(Sql("-1"));
+            }
+        }
+        catch (DuckDbException e)
+        {
+            throw new InvalidDataException($"{path}: {Essential(e.Message)}", e);
+        }
     }
 
     /// <summary>JSON: an array of objects, or newline-delimited objects.</summary>
@@ -36,8 +72,7 @@ public static class TableIO
 
     static Table ReadFile(string path, Func<string, string> query)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: the file does not exist.", path);
-        if (new FileInfo(path).Length == 0) throw new InvalidDataException($"{path}: the file is empty.");
+        CheckIsFile(path);
         try
         {
             return Query(query(DuckDbConnection.Literal(path)));
@@ -48,15 +83,25 @@ public static class TableIO
         }
     }
 
-    /// <summary>DuckDB's message without its list of possible fixes and parser settings.</summary>
+    static void CheckIsFile(string path)
+    {
+        if (Directory.Exists(path)) throw new InvalidDataException($"{path}: a directory; expected a data file.");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: the file does not exist.", path);
+        if (new FileInfo(path).Length == 0) throw new InvalidDataException($"{path}: the file is empty.");
+    }
+
+    /// <summary>
+    /// DuckDB's message without the SQL it ran (the "LINE 1: SELECT ..." context DuckDB appends), its lists of
+    /// possible fixes and parser settings, on one line and with control characters escaped.
+    /// </summary>
     static string Essential(string message)
     {
-        foreach (var marker in new[] { "\nPossible fixes", "\nPossible Solution", "\nThe search space used was" })
+        foreach (var marker in new[] { "\nLINE ", "\nPossible fixes", "\nPossible Solution", "\nThe search space used was" })
         {
             var end = message.IndexOf(marker, StringComparison.Ordinal);
             if (end >= 0) message = message[..end];
         }
-        return message.Trim().ReplaceLineEndings("; ");
+        return OffendingValue.Show(message.Trim().ReplaceLineEndings("; "), int.MaxValue);
     }
 
     static void Write(Table table, string path, string options)

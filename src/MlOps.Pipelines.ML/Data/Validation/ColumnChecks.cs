@@ -26,7 +26,7 @@ public abstract class ColumnCheck(Severity severity)
         {
             if (!fails(row)) continue;
             failing.Add(row);
-            if (failing.Count <= CheckOutcome.ExampleCount) examples.Add(new FailingRow(row + 1, Text(column, row)));
+            if (failing.Count <= CheckOutcome.ExampleCount) examples.Add(new FailingRow(row + 1, OffendingValue.Show(Text(column, row))));
         }
         return Outcome(column, failing.Count == 0, failing.Count, examples, null) with { FailingRows = failing };
     }

@@ -1,8 +1,9 @@
+using System.Globalization;
 using MlOps.Pipelines.ML.Data.Tables;
 
 namespace MlOps.Pipelines.ML.Data.Validation;
 
-/// <summary>A row that failed a check: its 1-based row number and its value as text.</summary>
+/// <summary>A row that failed a check: its 1-based row number and its value as text, escaped and cut short as <see cref="OffendingValue"/> shows it.</summary>
 public sealed record FailingRow(long Row, string Value);
 
 /// <summary>One check's verdict.</summary>
@@ -50,37 +51,49 @@ public static class Validator
     static List<CheckOutcome> CheckColumn(Table table, ColumnRules rules, DateTime now)
     {
         if (!table.Contains(rules.Name))
-            return [new CheckOutcome(rules.Name, "present", Severity.Error, false, 1, [], $"the data has no column '{rules.Name}'; it has {string.Join(", ", table.ColumnNames)}")];
+            return [new CheckOutcome(rules.Name, "present", Severity.Error, false, 1, [], $"the data has no column '{rules.Name}'; it has {string.Join(", ", table.ColumnNames.Select(n => OffendingValue.Show(n)))}")];
         var column = table[rules.Name];
         if (!Fits(rules.Type, column.Type)) return [TypeMismatch(rules, column)]; // value checks on the wrong type would only repeat it
         return [new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, true, 0, [], null), .. rules.Checks.Select(check => check.Evaluate(column, now))];
     }
 
     /// <summary>
-    /// A wrong type. When numbers were expected and the reader found text (one bad value turns a CSV column into
-    /// text), the rows whose text is not a number are the failures, named with their values.
+    /// A wrong type. Where the reader chose a wider type because of some values (text for a column of numbers or
+    /// timestamps with one bad value, floats for a column of whole numbers with a NaN, infinity or fraction), those
+    /// rows are the failures, named with their values.
     /// </summary>
     static CheckOutcome TypeMismatch(ColumnRules rules, Column column)
     {
-        var numeric = rules.Type is ColumnType.Int32 or ColumnType.Int64 or ColumnType.Float32 or ColumnType.Float64;
-        if (!numeric || column is not StringColumn text)
+        var (fits, expected) = ValueTest(rules.Type, column);
+        if (fits is null)
             return new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, false, 1, [], $"holds {column.Type}");
-        var integer = rules.Type is ColumnType.Int32 or ColumnType.Int64;
         var failing = new List<int>();
         var examples = new List<FailingRow>();
-        for (var row = 0; row < text.Length; row++)
+        for (var row = 0; row < column.Length; row++)
         {
-            var value = text[row];
-            if (value is null) continue;
-            var parses = integer
-                ? long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _)
-                : double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
-            if (parses) continue;
+            if (column.IsNull(row) || fits(row)) continue;
             failing.Add(row);
-            if (failing.Count <= CheckOutcome.ExampleCount) examples.Add(new FailingRow(row + 1, value));
+            if (failing.Count <= CheckOutcome.ExampleCount) examples.Add(new FailingRow(row + 1, OffendingValue.Show(ColumnCheck.Text(column, row))));
         }
         return new CheckOutcome(rules.Name, $"type {rules.Type}", Severity.Error, false, Math.Max(1, failing.Count), examples,
-            $"holds {column.Type}: {failing.Count} value(s) are not {(integer ? "whole numbers" : "numbers")}") { FailingRows = failing };
+            failing.Count == 0 ? $"holds {column.Type}" : $"holds {column.Type}: {failing.Count} value(s) are not {expected}") { FailingRows = failing };
+    }
+
+    /// <summary>Whether the value in a row could be of the declared type, for the widenings a reader makes; null for others.</summary>
+    static (Func<int, bool>? Fits, string Expected) ValueTest(ColumnType declared, Column column)
+    {
+        const NumberStyles integer = NumberStyles.AllowLeadingSign, number = NumberStyles.Float;
+        var invariant = CultureInfo.InvariantCulture;
+        var whole = declared is ColumnType.Int32 or ColumnType.Int64;
+        return (column, declared) switch
+        {
+            (StringColumn text, _) when whole => (row => long.TryParse(text[row], integer, invariant, out _), "whole numbers"),
+            (StringColumn text, ColumnType.Float32 or ColumnType.Float64) => (row => double.TryParse(text[row], number, invariant, out _), "numbers"),
+            (StringColumn text, ColumnType.Timestamp) =>
+                (row => DateTime.TryParse(text[row], invariant, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out _), "timestamps"),
+            (Column<double> or Column<float>, _) when whole => (row => column.AsDouble(row) is var value && double.IsFinite(value) && Math.Floor(value) == value, "whole numbers"),
+            _ => (null, ""),
+        };
     }
 
     /// <summary>
