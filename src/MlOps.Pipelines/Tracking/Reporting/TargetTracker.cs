@@ -74,7 +74,7 @@ internal sealed class TargetTracker
         EnsureStarted();
         foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             _session.Append(new LogArtifact(RunKey, _session.Keep(file), "model/" + Path.GetRelativePath(folder, file).Replace('\\', '/')));
-        return _session.Append(new RegisterVersion(model, RunKey, "model", [.. tags.Select(t => new Tag(t.Key, t.Value))], aliases)).Sequence;
+        return _session.Append(new RegisterVersion(model, RunKey, "model", [.. tags.Select(t => new Tag(t.Key, t.Value))], aliases, FolderContent.Sha256(folder))).Sequence;
     }
 
     public long SetAlias(string model, string alias, string version) => _session.Append(new SetAlias(model, alias, version)).Sequence;

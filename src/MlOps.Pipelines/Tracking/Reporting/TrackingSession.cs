@@ -144,7 +144,7 @@ internal sealed class TrackingSession : IAsyncDisposable
                     await replayer.ReplayAsync(earlier, _stop.Token);
                     earlier.DeleteIfDone();
                 }
-                catch (Exception e) when (e is not (OperationCanceledException or TrackingException { Transient: true }))
+                catch (Exception e) when (e is not (OperationCanceledException or TrackingException { Transient: true } or TrackingException { CredentialsRefused: true }))
                 {
                     // Another build's journal (killed mid-write, or being deleted by its own build): it stays
                     // for SyncRuns, and this build's own runs are still sent.
@@ -164,7 +164,7 @@ internal sealed class TrackingSession : IAsyncDisposable
         catch (Exception e)
         {
             // Tracking never fails the build (unless required): what was not sent stays in the journal.
-            _offline = e is TrackingException { Transient: true } transient ? transient
+            _offline = e is TrackingException { Transient: true } or TrackingException { CredentialsRefused: true } ? (TrackingException)e
                 : new TrackingException("INTERNAL_ERROR", $"{e.GetType().Name}: {e.Message}", inner: e);
         }
     }
@@ -188,6 +188,7 @@ internal sealed class TrackingSession : IAsyncDisposable
         }
         var why = _offline switch
         {
+            { CredentialsRefused: true } e => CredentialsRefused(_store, e),
             { Transient: true } e => $"the tracking store at {_store.Location} is unreachable ({e.Message})",
             { } e => $"sending to the tracking store at {_store.Location} stopped ({e.Message})",
             null => $"the tracking store at {_store.Location} is slow",
@@ -204,8 +205,9 @@ internal sealed class TrackingSession : IAsyncDisposable
         var left = 0;
         var journals = TrackingJournal.Pending(JournalRoot(root));
         if (journals.Count == 0) output.Line($"Nothing to send: every run is in {store.Location}.");
-        foreach (var journal in journals)
+        for (var index = 0; index < journals.Count; index++)
         {
+            var journal = journals[index];
             try
             {
                 var sent = await replayer.ReplayAsync(journal, cancellation);
@@ -214,12 +216,18 @@ internal sealed class TrackingSession : IAsyncDisposable
                 if (!journal.DeleteIfDone() && !journal.State.Closed)
                     output.Line($"{journal.Id}: still open (a build is running or was killed); sent what it holds so far", Style.Dim);
             }
-            catch (TrackingException e) when (e.Transient)
+            catch (TrackingException e) when (e.Transient || e.CredentialsRefused)
             {
                 left++;
-                output.Log(LogLevel.Error, $"{journal.Id}: {e.Message}; {journal.Waiting} operation(s) still waiting");
+                output.Log(LogLevel.Error, $"{journal.Id}: {(e.CredentialsRefused ? CredentialsRefused(store, e) : e.Message)}; {journal.Waiting} operation(s) still waiting");
+                // The other journals would be refused the same way.
+                if (e.CredentialsRefused) return left + journals.Count - index - 1;
             }
         }
         return left;
     }
+
+    /// <summary>Names the server and the status, never the credentials; says which variables SyncRuns reads.</summary>
+    static string CredentialsRefused(ITrackingStore store, TrackingException e) =>
+        $"the tracking server at {store.Location} refused the credentials (HTTP {e.HttpStatus} {e.ErrorCode}); set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD";
 }

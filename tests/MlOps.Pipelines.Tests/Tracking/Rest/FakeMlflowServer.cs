@@ -125,7 +125,7 @@ sealed partial class FakeMlflowServer : IAsyncDisposable
         lock (_lock)
         {
             var pending = _faults.FirstOrDefault(f => f.Endpoint is null || path.Contains(f.Endpoint, StringComparison.Ordinal));
-            if (pending is null) return null;
+            if (pending is null) return TakeRandomFault();
             if (--pending.Remaining == 0) _faults.Remove(pending);
             return pending.Fault;
         }
@@ -227,6 +227,8 @@ sealed partial class FakeMlflowServer : IAsyncDisposable
         var response = fault?.Kind == FaultKind.Status
             ? new FakeResponse(fault.StatusCode, fault.ContentType, Encoding.UTF8.GetBytes(fault.Body ?? ""), fault.RetryAfter)
             : Dispatch(call);
+        if (fault?.Kind == FaultKind.StatusAfterHandling)
+            response = new FakeResponse(fault.StatusCode, fault.ContentType, Encoding.UTF8.GetBytes(fault.Body ?? ""), fault.RetryAfter);
 
         if (fault?.Kind == FaultKind.DropAfterHandling)
         {
