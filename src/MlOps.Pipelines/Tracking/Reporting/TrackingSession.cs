@@ -43,6 +43,11 @@ internal sealed class TrackingSession : IAsyncDisposable
 
     public string Location => _store.Location;
 
+    /// <summary>Why the sender stopped (the store unreachable, the credentials refused), or null while it is sending.</summary>
+    internal TrackingException? Offline => _offline;
+
+    internal TimeProvider Clock => _clock;
+
     /// <summary>Starts reporting invocation <paramref name="invocation"/> and the parent run of each pipeline in the plan.</summary>
     public static TrackingSession Start(ITrackingStore store, AbsolutePath root, string invocation, IReadOnlyList<TargetModel> plan,
         IReadOnlyDictionary<PipelineModel, IReadOnlyList<Param>> parameters, IReadOnlyList<Tag> standardTags, ConsoleOutput output, bool required,
