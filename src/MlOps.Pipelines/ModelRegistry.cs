@@ -117,7 +117,8 @@ public sealed class ModelRegistry
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellation.IsCancellationRequested)
         {
-            throw new RegistryUnavailableException($"The model registry at {Location} did not answer within {AnswerLimit.TotalSeconds:0} s; nothing was registered.");
+            var why = _session.Store.LastFailure is { } failure ? $" ({failure})" : "";
+            throw new RegistryUnavailableException($"The model registry at {Location} did not answer within {AnswerLimit.TotalSeconds:0} s{why}; nothing was registered.");
         }
         catch (TrackingException e) when (e.Transient || e.CredentialsRefused)
         {

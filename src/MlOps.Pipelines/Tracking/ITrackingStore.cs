@@ -68,4 +68,7 @@ internal interface ITrackingStore
     /// returns false when no resend is left. A store that always knows its outcomes never resends.
     /// </summary>
     Task<bool> WaitBeforeResendAsync(int resend, TrackingException failure, CancellationToken cancellation) => Task.FromResult(false);
+
+    /// <summary>Why the latest attempt to reach the store failed, while calls are still retrying (null when it answered).</summary>
+    string? LastFailure => null;
 }

@@ -196,6 +196,7 @@ internal sealed class TrackingSession : IAsyncDisposable
             { CredentialsRefused: true } e => CredentialsRefused(_store, e),
             { Transient: true } e => $"the tracking store at {_store.Location} is unreachable ({e.Message})",
             { } e => $"sending to the tracking store at {_store.Location} stopped ({e.Message})",
+            null when _store.LastFailure is { } failure => $"the tracking store at {_store.Location} is unreachable ({failure}; still retrying when the build ended)",
             null => $"the tracking store at {_store.Location} is slow",
         };
         var message = $"{why}; {waiting} operation(s) kept in {Path.GetRelativePath(Directory.GetCurrentDirectory(), _journal.Folder)}: ./build.sh SyncRuns sends them (the next build tries too).";

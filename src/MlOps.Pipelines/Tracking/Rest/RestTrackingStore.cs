@@ -36,6 +36,8 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
 
     public void Dispose() => _transport.Dispose();
 
+    public string? LastFailure => _transport.LastFailure;
+
     /// <summary>As many resends as retries (MLFLOW_HTTP_REQUEST_MAX_RETRIES), paced like them.</summary>
     public async Task<bool> WaitBeforeResendAsync(int resend, TrackingException failure, CancellationToken cancellation)
     {

@@ -86,6 +86,14 @@ internal sealed class RestTransport : IDisposable
 
     public RestTrackingOptions Options => _options;
 
+    volatile string? _lastFailure;
+
+    /// <summary>
+    /// What went wrong with the latest attempt when it failed (a refused connection, a timeout, a retried status),
+    /// null when it was answered: says why a call still retrying has not returned.
+    /// </summary>
+    public string? LastFailure => _lastFailure;
+
     public void Dispose() => _http.Dispose();
 
     static SocketsHttpHandler CreateHandler(RestTrackingOptions options)
@@ -178,11 +186,13 @@ internal sealed class RestTransport : IDisposable
             try
             {
                 response = await SendOnceAsync(method, url, body, timeout, cancellation).ConfigureAwait(false);
+                _lastFailure = RestRetryPolicy.IsRetriedStatus(response.Status) ? $"HTTP {response.Status} {response.Reason}".TrimEnd() : null;
                 if (!ShouldRetry(response, retry)) return response;
             }
             catch (Exception e) when (IsConnectionFailure(e, cancellation))
             {
                 failure = e;
+                _lastFailure = e is OperationCanceledException ? $"no answer within {timeout.TotalSeconds:0.###} s" : e.Message;
             }
 
             var outcomeUnknown = failure is not null && retry == RetryMode.UnlessOutcomeUnknown && !NeverSent(failure);
