@@ -57,6 +57,31 @@ public sealed class DeliveryFailures : IDisposable
     }
 
     [Fact]
+    public async Task A_build_against_a_server_that_loses_answers_503s_resets_and_rate_limits_reports_everything_once()
+    {
+        await using var server = await FakeMlflowServer.StartAsync();
+        // 40% of all requests: the chance that one request fails ten times in a row (and waits in the journal) is 1e-4.
+        server.InjectRandomFaults(new FaultMix(LostResponses: 0.1, Unavailable: 0.1, Resets: 0.1, TooManyRequests: 0.1), seed: 7);
+        _harness.Environment["MLFLOW_TRACKING_URI"] = server.BaseUri.AbsoluteUri;
+        _harness.Environment["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "0";
+        _harness.Environment["MLFLOW_HTTP_REQUEST_BACKOFF_JITTER"] = "0";
+        _harness.Environment["MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER"] = "false";
+        _harness.Environment["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "9";
+
+        var build = Build("Ship");
+
+        Assert.True(build.ExitCode == 0, build.All);
+        Assert.Contains("registered 1 (champion was none)", build.Out, StringComparison.Ordinal);
+        Assert.True(server.RandomFaults.Values.Sum() >= 5, $"only {server.RandomFaults.Values.Sum()} faults");
+        Assert.Equal(3, server.Runs.Count);
+        foreach (var name in new[] { "Train", "Ship" }) Assert.Equal("FINISHED", server.Runs.Single(r => r.RunName == name).Status);
+        Assert.Single(server.Runs.Single(r => r.RunName == "Train").Metrics);
+        Assert.Equal("1", Assert.Single(server.Model("M").Versions).Version);
+        Assert.Equal("1", server.Model("M").Aliases["champion"]);
+        Assert.True(Directory.GetDirectories(Path.Combine(_harness.Root, ".nuke", "tracking")).Length == 0, build.All);
+    }
+
+    [Fact]
     public async Task Refused_credentials_keep_the_journal_and_SyncRuns_with_the_right_ones_delivers_everything()
     {
         await using var server = await FakeMlflowServer.StartAsync();
