@@ -55,7 +55,8 @@ public sealed class ModelRegistry
         var sequence = _tracker.Register(model, folder, tags, aliases);
         if (!await _session.WaitAcknowledgedAsync(sequence, ConfirmLimit, cancellation)) return null;
         var version = _session.RegisteredVersion(sequence);
-        return version is null ? null : await AskAsync(async limited => await DescribeAsync(await _session.Store.GetModelVersionAsync(model, version, limited), limited), cancellation);
+        return version is null ? null : await AskAsync(async limited => await DescribeAsync(await _session.Store.GetModelVersionAsync(model, version, limited), limited), cancellation,
+            $"version {version} of {model} was registered, but could not be read back");
     }
 
     /// <summary>Points <paramref name="alias"/> at an existing version (a rollback); false when the store did not confirm in time.</summary>
@@ -106,9 +107,9 @@ public sealed class ModelRegistry
     /// Asks the store within <see cref="AnswerLimit"/>; a store that is unreachable, refuses the credentials or does
     /// not answer in time fails the target with one line naming it (at once when the build's sender already found so).
     /// </summary>
-    async Task<T> AskAsync<T>(Func<CancellationToken, Task<T>> question, CancellationToken cancellation)
+    async Task<T> AskAsync<T>(Func<CancellationToken, Task<T>> question, CancellationToken cancellation, string consequence = "nothing was registered")
     {
-        if (_session.Offline is { } offline) throw Unavailable(offline);
+        if (_session.Offline is { } offline) throw Unavailable(offline, consequence);
         using var limit = new CancellationTokenSource(AnswerLimit, _session.Clock);
         using var limited = CancellationTokenSource.CreateLinkedTokenSource(cancellation, limit.Token);
         try
@@ -118,17 +119,17 @@ public sealed class ModelRegistry
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellation.IsCancellationRequested)
         {
             var why = _session.Store.LastFailure is { } failure ? $" ({failure})" : "";
-            throw new RegistryUnavailableException($"The model registry at {Location} did not answer within {AnswerLimit.TotalSeconds:0} s{why}; nothing was registered.");
+            throw new RegistryUnavailableException($"The model registry at {Location} did not answer within {AnswerLimit.TotalSeconds:0} s{why}; {consequence}.");
         }
         catch (TrackingException e) when (e.Transient || e.CredentialsRefused)
         {
-            throw Unavailable(e);
+            throw Unavailable(e, consequence);
         }
     }
 
-    RegistryUnavailableException Unavailable(TrackingException e) => new(e.CredentialsRefused
-        ? $"The model registry at {Location} refused the credentials (HTTP {e.HttpStatus}); nothing was registered."
-        : $"The model registry at {Location} cannot be reached ({e.Message}); nothing was registered.");
+    RegistryUnavailableException Unavailable(TrackingException e, string consequence) => new(e.CredentialsRefused
+        ? $"The model registry at {Location} refused the credentials (HTTP {e.HttpStatus}); {consequence}."
+        : $"The model registry at {Location} cannot be reached ({e.Message}); {consequence}.");
 
     async Task<RegisteredVersion> DescribeAsync(ModelVersion version, CancellationToken cancellation)
     {
