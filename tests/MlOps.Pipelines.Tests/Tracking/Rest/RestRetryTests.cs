@@ -160,6 +160,7 @@ public sealed class RestRetryTests : RestTestBase
         Assert.Equal(RestErrorCodes.ConnectionError, error.ErrorCode);
         Assert.Null(error.HttpStatus);
         Assert.True(error.Transient);
+        Assert.True(error.OutcomeUnknown);
         Assert.Contains("1 attempt;", error.Message, StringComparison.Ordinal);
         Assert.Equal(1, F.Server.Count("/mlflow/runs/create"));
         Assert.Empty(F.Delays);
@@ -224,6 +225,7 @@ public sealed class RestRetryTests : RestTestBase
         var error = await Assert.ThrowsAsync<TrackingException>(() => F.Store.CreateRunAsync(experiment, "run", RestFixture.T0, [], default));
 
         Assert.True(error.Transient);
+        Assert.True(error.OutcomeUnknown);
         Assert.Equal(1, F.Server.Count("/mlflow/runs/create"));
         Assert.Empty(F.Server.Runs);
     }
@@ -241,6 +243,7 @@ public sealed class RestRetryTests : RestTestBase
         Assert.Equal(RestErrorCodes.Timeout, error.ErrorCode);
         Assert.Null(error.HttpStatus);
         Assert.True(error.Transient);
+        Assert.True(error.OutcomeUnknown);
         Assert.Contains("1 attempt;", error.Message, StringComparison.Ordinal);
         Assert.Empty(F.Delays); // every retry waits first (the first for 0 s): none was made
     }
@@ -410,6 +413,8 @@ public sealed class RestRetryTests : RestTestBase
         Assert.True(error.Transient);
         Assert.Contains($"127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
         Assert.Contains("3 attempts", error.Message, StringComparison.Ordinal);
+        Assert.False(error.OutcomeUnknown); // nothing was ever sent
+        Assert.Contains("Connection refused", store.LastFailure, StringComparison.Ordinal);
         Assert.Equal([S(0), S(4.5)], F.Delays);
     }
 
