@@ -80,7 +80,8 @@ sealed class TargetRunner(ConsoleOutput output, BuildCache cache, ExecutionOptio
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             run.Duration = stopwatch.Elapsed;
-            tracker?.End(run);
+            // The parameters the target read, also when it failed (it then has no trace): what a failure needs to be understood.
+            tracker?.End(run, run.Trace?.Parameters ?? cache.ParameterValues(target));
             if (framed)
             {
                 var (result, style) = run.Status switch

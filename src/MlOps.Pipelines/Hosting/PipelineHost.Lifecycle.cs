@@ -92,7 +92,8 @@ public sealed partial class PipelineHost
                     .Select(m => new Tracking.Param(m.MemberName, ValueConverter.Format(bound[m].Value, root)))
                     .Where(Tracking.TargetTracker.IsValid)]);
                 var tracking = Tracking.TrackingSession.Start(store, root, options.RunId, plan, parameters,
-                    Tracking.TrackingStores.StandardTags(environment, root, string.Join(' ', args.Select(a => masker.Mask(a)))), output, settings.TrackingRequired);
+                    Tracking.TrackingStores.StandardTags(environment, root, string.Join(' ', args.Select(a => masker.Mask(a))),
+                        [.. plan.Select(t => t.Pipeline).Distinct().Select(p => (string)LockFile.PathFor(p))]), output, settings.TrackingRequired);
                 return await ExecuteAsync(output, environment, cache, options with { Tracking = tracking }, plan, root);
             }
             finally
@@ -191,7 +192,7 @@ public sealed partial class PipelineHost
         var store = Tracking.TrackingStores.Open(environment, root);
         try
         {
-            var left = await Tracking.TrackingSession.SyncAsync(store, root, output, environment.Cancellation);
+            var left = await Tracking.TrackingSession.SyncAsync(store, location => Tracking.TrackingStores.OpenRecorded(location, environment), root, output, environment.Cancellation);
             return left == 0 ? ExitCodes.Success : ExitCodes.TargetFailed;
         }
         finally

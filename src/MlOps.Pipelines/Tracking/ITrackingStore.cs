@@ -35,6 +35,13 @@ internal interface ITrackingStore
     /// <summary>Uploads a file to the run's artefacts at <paramref name="artifactPath"/> (relative, '/'-separated, ending in the file name).</summary>
     Task LogArtifactAsync(string runId, string localFile, string artifactPath, CancellationToken cancellation);
 
+    /// <summary>
+    /// Records a model logged by the run (MLflow's <c>log-model</c>): <paramref name="modelJson"/> is the MLmodel as a
+    /// JSON document with at least artifact_path, flavors, utc_time_created and run_id; the store appends it to the
+    /// run's tag <c>mlflow.log-model.history</c>, which the UI reads to list the run's models. It uploads nothing.
+    /// </summary>
+    Task LogModelAsync(string runId, string modelJson, CancellationToken cancellation);
+
     /// <summary>The run's artefact paths (relative to its artefact root) under <paramref name="path"/>, recursively.</summary>
     Task<IReadOnlyList<string>> ListArtifactsAsync(string runId, string? path, CancellationToken cancellation);
 

@@ -117,6 +117,14 @@ internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged
                 await store.DeleteAliasAsync(alias.Model, alias.Alias, cancellation);
                 return state;
 
+            case LogModel model:
+                await LogModelAsync(model, journal, maybeApplied, cancellation);
+                return state;
+
+            case TagRunId link:
+                await store.LogBatchAsync(RunId(state, link.RunKey), [], [], [new Tag(link.Key, await RunIdOfAsync(link, state, cancellation))], cancellation);
+                return state;
+
             default:
                 throw new InvalidOperationException($"Unknown tracking operation {operation.GetType().Name}.");
         }
@@ -198,6 +206,28 @@ internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged
         }
         foreach (var alias in register.Aliases) await store.SetAliasAsync(register.Model, alias, version.Version, cancellation);
         return state with { Versions = new(state.Versions) { [register.Sequence] = version.Version } };
+    }
+
+    /// <summary>Uploads the stamped MLmodel and records it, once: after an unknown outcome, a history entry with the same path and time means it was.</summary>
+    async Task LogModelAsync(LogModel model, TrackingJournal journal, bool maybeApplied, CancellationToken cancellation)
+    {
+        var runId = RunId(journal.State, model.RunKey);
+        var stored = Path.Combine(journal.Folder, model.StoredFile);
+        var (mlmodel, json) = LoggedModel.Stamp(await File.ReadAllTextAsync(stored, cancellation), runId, model.ArtifactPath, model.LoggedAt);
+        var stamped = stored + ".stamped";
+        await File.WriteAllTextAsync(stamped, mlmodel, cancellation);
+        await store.LogArtifactAsync(runId, stamped, model.ArtifactPath + "/" + LoggedModel.FileName, cancellation);
+        if (maybeApplied && LoggedModel.IsRecorded((await store.GetRunAsync(runId, cancellation)).Tags, json)) return;
+        await store.LogModelAsync(runId, json, cancellation);
+    }
+
+    /// <summary>The store's id of the run a <see cref="TagRunId"/> names, or a note saying it is not in this store.</summary>
+    async Task<string> RunIdOfAsync(TagRunId link, JournalState state, CancellationToken cancellation)
+    {
+        if (state.Runs.TryGetValue(link.OtherRunKey, out var known)) return known;
+        var experiment = await store.GetExperimentByNameAsync(link.Experiment, cancellation);
+        var found = experiment is null ? null : (await store.FindRunsByTagAsync(experiment.ExperimentId, RunKeyTag, link.OtherRunKey, cancellation)).FirstOrDefault();
+        return found ?? $"(not in {store.Location}: run key {link.OtherRunKey})";
     }
 
     static string RunId(JournalState state, string runKey) =>

@@ -6,9 +6,12 @@ namespace MlOps.Pipelines.Tracking;
 
 /// <summary>
 /// The operations of one invocation, in order, on disk before anything is sent: <c>journal.jsonl</c> (one
-/// operation a line, appended and flushed), <c>state.json</c> (how far the store has acknowledged, and the ids it
-/// gave our runs; rewritten atomically) and <c>files/</c> (artefacts waiting for upload). A journal that is
-/// closed and fully acknowledged is deleted; anything else is replayed by the next run or <c>SyncRuns</c>.
+/// operation a line, appended and flushed), <c>state.json</c> (the store it belongs to, how far that store has
+/// acknowledged, and the ids it gave our runs; rewritten atomically), <c>files/</c> (artefacts waiting for upload)
+/// and <c>writer.lock</c>, held by the build writing it until it closes the journal: the OS releases it when that
+/// process dies, which is how a later build tells a killed build's journal from a running one. A journal that is
+/// closed and fully acknowledged is deleted; anything else is replayed by the next run or <c>SyncRuns</c>, to its
+/// own store only.
 /// </summary>
 internal sealed class TrackingJournal
 {
@@ -21,6 +24,7 @@ internal sealed class TrackingJournal
 
     readonly Lock _gate = new();
     long _last;
+    FileStream? _writer;
 
     TrackingJournal(string folder, JournalState state, long last)
     {
@@ -39,17 +43,63 @@ internal sealed class TrackingJournal
 
     string StateFile => Path.Combine(Folder, "state.json");
 
-    /// <summary>A new, empty journal <paramref name="id"/> under <paramref name="root"/>.</summary>
-    public static TrackingJournal Create(string root, string id)
+    string WriterLockFile => Path.Combine(Folder, "writer.lock");
+
+    /// <summary>The store this journal reports to (<see cref="ITrackingStore.Location"/>); null in journals written before stores were recorded.</summary>
+    public string? Store => State.Store;
+
+    /// <summary>A new, empty journal <paramref name="id"/> under <paramref name="root"/> for the store at <paramref name="store"/>, held by this process until <see cref="Close"/>.</summary>
+    public static TrackingJournal Create(string root, string id, string? store = null)
     {
         var folder = Path.Combine(root, id);
         Directory.CreateDirectory(Path.Combine(folder, "files"));
-        var journal = new TrackingJournal(folder, new JournalState(), 0);
-        // The journal file first: a folder with state.json always has one.
+        var journal = new TrackingJournal(folder, new JournalState { Store = store }, 0);
+        // The writer's lock first, then the journal file: a folder with state.json always has both, so no one takes
+        // a journal being created for an abandoned one.
+        journal._writer = TryLock(journal.WriterLockFile) ?? throw new IOException($"The tracking journal {folder} is held by another process.");
         File.WriteAllText(journal.JournalFile, "");
         journal.SaveState(journal.State);
         return journal;
     }
+
+    static FileStream? TryLock(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// When the build that wrote this journal died before closing it (its writer lock is free), ends its runs that
+    /// were still open as KILLED, at the journal's last write (never before a run's start), and closes the journal,
+    /// so replaying it leaves no run RUNNING for ever. False when the journal is closed or its build still runs.
+    /// </summary>
+    public bool CloseIfAbandoned()
+    {
+        if (State.Closed) return false;
+        using var writer = TryLock(WriterLockFile);
+        if (writer is null) return false;
+        // Another process may have closed it between our reading and our taking the lock.
+        State = ReadState(Folder);
+        if (State.Closed) return false;
+        var operations = Read();
+        _last = operations.LastOrDefault()?.Sequence ?? 0;
+        var lastWrite = new DateTimeOffset(File.GetLastWriteTimeUtc(JournalFile)).ToUnixTimeMilliseconds();
+        var ended = operations.OfType<EndRun>().Select(e => e.RunKey).ToHashSet(StringComparer.Ordinal);
+        // Children first, then their parent, as a build ends them.
+        foreach (var start in operations.OfType<StartRun>().Where(s => !ended.Contains(s.RunKey)).OrderBy(s => s.ParentRunKey is null))
+            Append(new EndRun(start.RunKey, RunStatus.Killed, Math.Max(lastWrite, start.StartTime)));
+        Close();
+        return true;
+    }
+
+    static JournalState ReadState(string folder) =>
+        JsonSerializer.Deserialize<JournalState>(File.ReadAllText(Path.Combine(folder, "state.json")), Json) ?? new JournalState();
 
     /// <summary>The journals under <paramref name="root"/> still holding work, oldest first, but for journal <paramref name="except"/>.</summary>
     public static IReadOnlyList<TrackingJournal> Pending(string root, string? except = null)
@@ -61,8 +111,7 @@ internal sealed class TrackingJournal
             if (Path.GetFileName(folder) == except) continue;
             try
             {
-                var state = JsonSerializer.Deserialize<JournalState>(File.ReadAllText(Path.Combine(folder, "state.json")), Json) ?? new JournalState();
-                var journal = new TrackingJournal(folder, state, 0);
+                var journal = new TrackingJournal(folder, ReadState(folder), 0);
                 journal._last = journal.Read().LastOrDefault()?.Sequence ?? 0;
                 journals.Add(journal);
             }
@@ -140,8 +189,16 @@ internal sealed class TrackingJournal
         }
     }
 
-    /// <summary>No operation will be appended any more (the invocation ended).</summary>
-    public void Close() => SaveState(State with { Closed = true });
+    /// <summary>No operation will be appended any more (the invocation ended); releases the writer's lock.</summary>
+    public void Close()
+    {
+        SaveState(State with { Closed = true });
+        lock (_gate)
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+    }
 
     /// <summary>Whether everything appended has been acknowledged.</summary>
     public bool Drained => State.Acknowledged >= Volatile.Read(ref _last);
@@ -164,6 +221,9 @@ internal sealed class TrackingJournal
 /// </summary>
 internal sealed record JournalState
 {
+    /// <summary>The store the journal reports to (its URI or mlruns folder): it is never sent anywhere else.</summary>
+    public string? Store { get; init; }
+
     public long Acknowledged { get; init; }
     public long? InFlight { get; init; }
     public bool Closed { get; init; }

@@ -16,6 +16,8 @@ namespace MlOps.Pipelines.Tracking;
 [JsonDerivedType(typeof(RegisterVersion), "register-version")]
 [JsonDerivedType(typeof(SetAlias), "set-alias")]
 [JsonDerivedType(typeof(DeleteAlias), "delete-alias")]
+[JsonDerivedType(typeof(TagRunId), "tag-run-id")]
+[JsonDerivedType(typeof(LogModel), "log-model")]
 internal abstract record TrackingOperation
 {
     /// <summary>Position in its journal, from 1.</summary>
@@ -45,3 +47,16 @@ internal sealed record RegisterVersion(string Model, string RunKey, string Artif
 internal sealed record SetAlias(string Model, string Alias, string Version) : TrackingOperation;
 
 internal sealed record DeleteAlias(string Model, string Alias) : TrackingOperation;
+
+/// <summary>
+/// Sets tag <see cref="Key"/> of run <see cref="RunKey"/> to the store's id of another run, known by its run key
+/// (<see cref="OtherRunKey"/>, in experiment <see cref="Experiment"/>; an earlier invocation's run, say): the id is only
+/// known to the store, so it is looked up when sent.
+/// </summary>
+internal sealed record TagRunId(string RunKey, string Key, string Experiment, string OtherRunKey) : TrackingOperation;
+
+/// <summary>
+/// A model folder's MLmodel (kept in the journal as <see cref="StoredFile"/>), uploaded to <see cref="ArtifactPath"/>/MLmodel
+/// stamped with the run's id and <see cref="LoggedAt"/>, then recorded with log-model (see <see cref="LoggedModel"/>).
+/// </summary>
+internal sealed record LogModel(string RunKey, string StoredFile, string ArtifactPath, long LoggedAt) : TrackingOperation;

@@ -18,7 +18,7 @@ namespace MlOps.Pipelines.Tracking.Local;
 /// metric files are appended to, as MLflow does. Calls for one run are serialised by a lock per run, calls for
 /// different runs run in parallel; experiment creation and registry changes each take one lock.
 /// </remarks>
-internal sealed class LocalTrackingStore : ITrackingStore
+internal sealed partial class LocalTrackingStore : ITrackingStore
 {
     const string TrashFolder = ".trash";
     const string ModelsFolder = "models";
@@ -175,7 +175,7 @@ internal sealed class LocalTrackingStore : ITrackingStore
         lock (RunLock(runId))
         {
             Directory.CreateDirectory(directory);
-            WriteRunMeta(directory, new StoredRun(info, _userId), deletedTime: null, writeDeletedTime: true);
+            WriteRunMeta(directory, new StoredRun(info, RunOwner.Of(tags, _userId)), deletedTime: null, writeDeletedTime: true);
             foreach (var folder in new[] { "metrics", "params", "artifacts", "tags" }) Directory.CreateDirectory(Path.Combine(directory, folder));
             foreach (var tag in allTags) WriteFile(KeyPath(Path.Combine(directory, "tags"), tag.Key, "tag"), tag.Value);
             _runDirectories[runId] = directory;

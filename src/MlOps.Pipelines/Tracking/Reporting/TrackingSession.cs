@@ -28,6 +28,7 @@ internal sealed class TrackingSession : IAsyncDisposable
     readonly Task _sender;
     readonly Dictionary<PipelineModel, string> _parents = [];
     readonly TimeProvider _clock;
+    IReadOnlyList<Tag> _childTags = [];
     volatile TrackingException? _offline;
 
     TrackingSession(ITrackingStore store, TrackingJournal journal, string journalRoot, ConsoleOutput output, bool required, TimeProvider clock)
@@ -46,15 +47,14 @@ internal sealed class TrackingSession : IAsyncDisposable
     /// <summary>Why the sender stopped (the store unreachable, the credentials refused), or null while it is sending.</summary>
     internal TrackingException? Offline => _offline;
 
-    internal TimeProvider Clock => _clock;
-
     /// <summary>Starts reporting invocation <paramref name="invocation"/> and the parent run of each pipeline in the plan.</summary>
     public static TrackingSession Start(ITrackingStore store, AbsolutePath root, string invocation, IReadOnlyList<TargetModel> plan,
         IReadOnlyDictionary<PipelineModel, IReadOnlyList<Param>> parameters, IReadOnlyList<Tag> standardTags, ConsoleOutput output, bool required,
         TimeProvider? clock = null)
     {
         var journalRoot = JournalRoot(root);
-        var session = new TrackingSession(store, TrackingJournal.Create(journalRoot, invocation), journalRoot, output, required, clock ?? TimeProvider.System);
+        var session = new TrackingSession(store, TrackingJournal.Create(journalRoot, invocation, store.Location), journalRoot, output, required, clock ?? TimeProvider.System);
+        session._childTags = [.. standardTags.Where(t => ChildTags.Contains(t.Key))];
         foreach (var pipeline in plan.Select(t => t.Pipeline).Distinct())
         {
             var key = $"{invocation}/{pipeline.Name}";
@@ -67,13 +67,43 @@ internal sealed class TrackingSession : IAsyncDisposable
 
     public static string JournalRoot(AbsolutePath root) => root / ".nuke" / "tracking";
 
+    /// <summary>The standard tags a child run carries too, so the UI shows who ran it, how and from which commit.</summary>
+    static readonly HashSet<string> ChildTags = new(StringComparer.Ordinal)
+    {
+        RunOwner.UserTag, "mlflow.source.name", "mlflow.source.type", "mlflow.source.git.commit", "mlflow.source.git.branch", "mlflow.source.git.repoURL",
+    };
+
+    internal TimeProvider Clock => _clock;
+
     internal long Now => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>A child run for a target about to run.</summary>
-    public TargetTracker Begin(TargetModel target) => new(this, $"{_parents[target.Pipeline]}/{target.Name}", _parents[target.Pipeline], target, Now);
+    /// <summary>The child run of a target that starts now: created at once, so the UI shows it running.</summary>
+    public TargetTracker Begin(TargetModel target)
+    {
+        var tracker = new TargetTracker(this, ChildKey(target), _parents[target.Pipeline], target, Now);
+        tracker.Start(_childTags);
+        return tracker;
+    }
 
-    /// <summary>A target restored from the cache: a finished child run tagged with the invocation that produced it.</summary>
-    public void Record(TargetRun run) => Begin(run.Target).End(run);
+    string ChildKey(TargetModel target) => $"{_parents[target.Pipeline]}/{target.Name}";
+
+    /// <summary>
+    /// A target restored from the cache gets no child run of its own (it would copy its producer's run, and unchanged
+    /// builds would fill the UI with such copies): the parent run names the run that produced it instead, as tag
+    /// <c>mlops.cached.&lt;target&gt;</c> = that run's id (resolved when sent), and <c>...run_key</c> = its run key.
+    /// </summary>
+    public void Record(TargetRun run)
+    {
+        if (run.Trace is not { } trace) return;
+        var parent = _parents[run.Target.Pipeline];
+        var producer = $"{trace.RunId}/{run.Target.Pipeline.Name}/{run.Target.Name}";
+        var tag = CachedTag(run.Target.Name);
+        AppendBatches(parent, [], [], [new Tag(tag + ".run_key", producer)]);
+        Append(new TagRunId(parent, tag, run.Target.Pipeline.Name, producer));
+    }
+
+    /// <summary>The parent run's tag naming the run that produced a cached target's outputs.</summary>
+    internal static string CachedTag(string target) => "mlops.cached." + target;
 
     /// <summary>Closes each pipeline's parent run: failed when a target failed, killed when cancelled; the lock file as its artefact.</summary>
     public void End(IReadOnlyList<TargetRun> runs, bool cancelled)
@@ -132,7 +162,8 @@ internal sealed class TrackingSession : IAsyncDisposable
     internal string Keep(string path) => _journal.Keep(path);
 
     /// <summary>
-    /// Sends journals in order: those earlier runs left behind, then this one as it grows. The first transient
+    /// Sends journals in order: those earlier runs left behind for this store (the runs of killed builds closed as
+    /// KILLED first), then this one as it grows. Journals of other stores are left for SyncRuns. The first transient
     /// failure (after the store's own retries), or anything unexpected, takes the session offline: the rest waits
     /// in the journal. An earlier journal that cannot be read is skipped with a warning.
     /// </summary>
@@ -141,11 +172,18 @@ internal sealed class TrackingSession : IAsyncDisposable
         var replayer = new JournalReplayer(_store, () => _progress.Release());
         try
         {
+            var elsewhere = new SortedSet<string>(StringComparer.Ordinal);
             // Not this build's own journal: it is being appended to, and is sent below.
             foreach (var earlier in TrackingJournal.Pending(_journalRoot, except: _journal.Id))
             {
                 try
                 {
+                    earlier.CloseIfAbandoned();
+                    if (!BelongsTo(earlier, _store))
+                    {
+                        elsewhere.Add(earlier.Store!);
+                        continue;
+                    }
                     await replayer.ReplayAsync(earlier, _stop.Token);
                     earlier.DeleteIfDone();
                 }
@@ -156,6 +194,8 @@ internal sealed class TrackingSession : IAsyncDisposable
                     _output.Log(LogLevel.Warning, $"tracking: journal {earlier.Id} left by an earlier build could not be replayed ({e.Message}); it is kept for ./build.sh SyncRuns.");
                 }
             }
+            if (elsewhere.Count > 0)
+                _output.Line($"tracking: journals of earlier builds for {string.Join(", ", elsewhere)} are kept for ./build.sh SyncRuns (this build reports to {_store.Location}).", Style.Dim);
             while (true)
             {
                 await _wake.WaitAsync(_stop.Token);
@@ -204,31 +244,47 @@ internal sealed class TrackingSession : IAsyncDisposable
         _output.Log(LogLevel.Warning, message);
     }
 
-    /// <summary>Replays every journal left behind (<c>./build.sh SyncRuns</c>); returns how many journals are still not fully sent.</summary>
-    public static async Task<int> SyncAsync(ITrackingStore store, AbsolutePath root, ConsoleOutput output, CancellationToken cancellation)
+    /// <summary>Whether <paramref name="journal"/> reports to <paramref name="store"/> (a journal from before stores were recorded goes to the current one).</summary>
+    internal static bool BelongsTo(TrackingJournal journal, ITrackingStore store) => journal.Store is null || journal.Store == store.Location;
+
+    /// <summary>
+    /// Replays every journal left behind (<c>./build.sh SyncRuns</c>), each to its own store: <paramref name="current"/>
+    /// (the environment's, with its credentials) for its journals, <paramref name="open"/> for the others. Runs of
+    /// killed builds are closed as KILLED first. Returns how many journals are still not fully sent.
+    /// </summary>
+    public static async Task<int> SyncAsync(ITrackingStore current, Func<string, ITrackingStore> open, AbsolutePath root, ConsoleOutput output, CancellationToken cancellation)
     {
-        var replayer = new JournalReplayer(store);
         var left = 0;
         var journals = TrackingJournal.Pending(JournalRoot(root));
-        if (journals.Count == 0) output.Line($"Nothing to send: every run is in {store.Location}.");
-        for (var index = 0; index < journals.Count; index++)
+        if (journals.Count == 0) output.Line($"Nothing to send: every run is in {current.Location}.");
+        var stores = new Dictionary<string, ITrackingStore>(StringComparer.Ordinal);
+        try
         {
-            var journal = journals[index];
-            try
+            foreach (var journal in journals)
             {
-                var sent = await replayer.ReplayAsync(journal, cancellation);
-                output.Line($"{journal.Id}: {sent} operation(s) sent to {store.Location}" + (journal.State.Rejected.Count > 0 ? $", {journal.State.Rejected.Count} refused by it" : ""));
-                foreach (var (sequence, error) in journal.State.Rejected) output.Log(LogLevel.Warning, $"{journal.Id}: operation {sequence} refused: {error}");
-                if (!journal.DeleteIfDone() && !journal.State.Closed)
-                    output.Line($"{journal.Id}: still open (a build is running or was killed); sent what it holds so far", Style.Dim);
+                var killed = journal.CloseIfAbandoned();
+                var store = BelongsTo(journal, current) ? current : stores.TryGetValue(journal.Store!, out var known) ? known : stores[journal.Store!] = open(journal.Store!);
+                try
+                {
+                    var sent = await new JournalReplayer(store).ReplayAsync(journal, cancellation);
+                    output.Line($"{journal.Id}: {sent} operation(s) sent to {store.Location}" + (killed ? " (its build was killed: its open runs are ended as KILLED)" : "")
+                        + (journal.State.Rejected.Count > 0 ? $", {journal.State.Rejected.Count} refused by it" : ""));
+                    foreach (var (sequence, error) in journal.State.Rejected) output.Log(LogLevel.Warning, $"{journal.Id}: operation {sequence} refused: {error}");
+                    if (!journal.DeleteIfDone() && !journal.State.Closed)
+                        output.Line($"{journal.Id}: still open (its build is running); sent what it holds so far", Style.Dim);
+                }
+                catch (TrackingException e) when (e.Transient || e.CredentialsRefused)
+                {
+                    left++;
+                    var problem = e.CredentialsRefused ? CredentialsRefused(store, e) : e.Message;
+                    var hint = store == current ? "" : $" It belongs to {store.Location}, not to this environment's store ({current.Location}), so it was sent without the environment's credentials; to send it with credentials, set MLFLOW_TRACKING_URI={store.Location} and that server's credentials, then run ./build.sh SyncRuns again.";
+                    output.Log(LogLevel.Error, $"{journal.Id}: not sent to {store.Location} now: {problem}; {journal.Waiting} operation(s) still waiting.{hint}");
+                }
             }
-            catch (TrackingException e) when (e.Transient || e.CredentialsRefused)
-            {
-                left++;
-                output.Log(LogLevel.Error, $"{journal.Id}: {(e.CredentialsRefused ? CredentialsRefused(store, e) : e.Message)}; {journal.Waiting} operation(s) still waiting");
-                // The other journals would be refused the same way.
-                if (e.CredentialsRefused) return left + journals.Count - index - 1;
-            }
+        }
+        finally
+        {
+            foreach (var store in stores.Values) (store as IDisposable)?.Dispose();
         }
         return left;
     }

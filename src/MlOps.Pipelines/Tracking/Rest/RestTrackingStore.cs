@@ -89,6 +89,7 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
             w.WriteString("experiment_id", experimentId);
             w.WriteNumber("start_time", startTime);
             if (!string.IsNullOrEmpty(runName)) w.WriteString("run_name", runName);
+            w.WriteString("user_id", RunOwner.Of(tags));
             w.WriteTags("tags", tags);
         }, cancellation).ConfigureAwait(false);
         return Remember(ReadRunInfo(Object(Object(response, "run"), "info")));
@@ -211,6 +212,18 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
         }
         while (pageToken is not null);
         return metrics;
+    }
+
+    public async Task LogModelAsync(string runId, string modelJson, CancellationToken cancellation)
+    {
+        TrackingLimits.ValidateRunId(runId);
+        LoggedModel.Validate(modelJson);
+        // Not idempotent (each call appends to the history tag): after a lost answer the replayer looks before resending.
+        await PostAsync("/mlflow/runs/log-model", RetryMode.UnlessOutcomeUnknown, w =>
+        {
+            w.WriteString("run_id", runId);
+            w.WriteString("model_json", modelJson);
+        }, cancellation).ConfigureAwait(false);
     }
 
     public async Task LogInputsAsync(string runId, IReadOnlyList<DatasetInput> datasets, CancellationToken cancellation)

@@ -117,6 +117,16 @@ public sealed class LocalStoreLayout : IDisposable
         Assert.Equal("Train", _folder.Read(ExperimentId, RunId, "tags", "pipeline.target"));
     }
 
+    [Theory]
+    [InlineData("bob", "bob")]
+    [InlineData("", "alice")] // an empty tag is no user: the store's own
+    public async Task A_run_s_user_id_is_its_mlflow_user_tag_as_MLflow_s_client_gives_it(string user, string expected)
+    {
+        await CreateRun("train-1", new Tag("mlflow.user", user));
+
+        Assert.Contains($"\nuser_id: {expected}\n", _folder.Read(ExperimentId, RunId, "meta.yaml"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Finishing_a_run_writes_the_status_as_an_int_and_drops_deleted_time()
     {

@@ -72,6 +72,56 @@ public sealed class RegistryFromTargets : IDisposable
         Assert.Contains("refused: 'models:/M/Production' names no alias or version number", inspect.Out);
     }
 
+    sealed class Packaging : MlPipeline
+    {
+        readonly Artifact<AbsolutePath> Package = Artifact.Directory("package");
+
+        public Target Pack => _ => _
+            .Produces(Package)
+            .Executes(context =>
+            {
+                var folder = context.PathOf(Package);
+                Directory.CreateDirectory(folder);
+                File.WriteAllText(folder / "MLmodel", Journal.LoggedModels.Package);
+                File.WriteAllText(folder / "model.bin", "weights");
+                context.LogArtifact(Package);
+            });
+
+        public Target Ship => _ => _
+            .Consumes(Package)
+            .Cached(false)
+            .Executes(async context =>
+                await context.Registry!.RegisterAsync("M", context.PathOf(Package), new Dictionary<string, string>(), ["champion"]));
+    }
+
+    /// <summary>The run folder whose tag mlflow.runName is <paramref name="name"/>.</summary>
+    string LocalRun(string name) => Directory.GetFiles(Path.Combine(_harness.Root, "mlruns"), "mlflow.runName", SearchOption.AllDirectories)
+        .Where(f => File.ReadAllText(f) == name).Select(f => Path.GetDirectoryName(Path.GetDirectoryName(f))!).Single();
+
+    [Fact]
+    public void The_model_a_run_logs_names_the_run_and_its_time_and_is_in_its_model_history_while_the_package_stays_as_built()
+    {
+        var result = _harness.Run(new PipelineHost().Add<Packaging>(), "Ship");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        foreach (var (target, path) in new[] { ("Pack", "package"), ("Ship", "model") })
+        {
+            var run = LocalRun(target);
+            var runId = Path.GetFileName(run);
+            var logged = File.ReadAllText(Path.Combine(run, "artifacts", path, "MLmodel"));
+            Assert.Contains($"\nrun_id: {runId}\n", logged);
+            Assert.StartsWith($"artifact_path: {path}\n", logged);
+            Assert.Matches(@"\nutc_time_created: '20\d\d-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?'\n", logged);
+            Assert.DoesNotContain("2000-01-01", logged);
+            Assert.Equal("weights", File.ReadAllText(Path.Combine(run, "artifacts", path, "model.bin")));
+            var history = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "tags", "mlflow.log-model.history"))).RootElement;
+            Assert.Equal(runId, history.EnumerateArray().Single().GetProperty("run_id").GetString());
+            Assert.Equal(path, history[0].GetProperty("artifact_path").GetString());
+        }
+        Assert.Equal(Journal.LoggedModels.Package, File.ReadAllText(Path.Combine(_harness.Root, "artifacts", "Packaging", "package", "MLmodel")));
+        Assert.Contains("/artifacts/model", File.ReadAllText(Path.Combine(_harness.Root, "mlruns", "models", "M", "version-1", "meta.yaml")));
+    }
+
     [Fact]
     public void Registering_the_same_files_again_moves_the_aliases_to_their_version_instead_of_making_another()
     {

@@ -31,6 +31,13 @@ public sealed class ReportedRuns : IDisposable
         public Target Evaluate => _ => _
             .DependsOn(Train)
             .Executes(context => context.LogMetric("auc", 0.75 + Unread * 0));
+
+        public Target Diverge => _ => _
+            .Executes(context =>
+            {
+                for (var i = 0; i < Rounds; i++) context.LogMetric("loss", i + 1.0, i);
+                throw new InvalidOperationException($"diverged after {Rounds} rounds (token {Token})");
+            });
     }
 
     RunResult Build(params string[] args) => _harness.Run(new PipelineHost().Add<Tracked>(), args);
@@ -72,33 +79,80 @@ public sealed class ReportedRuns : IDisposable
         Assert.Empty(Directory.GetDirectories(Path.Combine(_harness.Root, ".nuke", "tracking"))); // delivered: the journal is gone
     }
 
+    /// <summary>Every run folder of the local store's experiment "Tracked".</summary>
+    string[] AllLocalRuns() => [.. Directory.GetDirectories(Path.GetDirectoryName(LocalRuns().First().Value)!).Where(d => Directory.Exists(Path.Combine(d, "tags")))];
+
     [Fact]
-    public void A_cached_target_is_reported_with_the_run_that_produced_its_outputs()
+    public void A_cached_target_has_no_child_run_of_its_own_the_parent_names_the_run_that_produced_it()
     {
         var first = Build("Train");
+        Assert.Equal(0, first.ExitCode);
+        var producer = LocalRuns()["Train"];
         var second = Build("Train");
         Assert.Matches(@"Train\s+Cached", second.Out);
         var invocation = System.Text.RegularExpressions.Regex.Match(second.Out, @"from run (\S+)\)").Groups[1].Value;
-        var cached = Directory.GetDirectories(Path.GetDirectoryName(LocalRuns()["Train"])!)
-            .Where(d => File.Exists(Path.Combine(d, "tags", "mlops.cache")))
-            .Single(d => Read(d, "tags/mlops.cache") == "hit");
-        Assert.Equal(invocation, Read(cached, "tags/mlops.cached_from_invocation"));
-        Assert.Equal(0, first.ExitCode);
+
+        var runs = AllLocalRuns();
+        Assert.Equal(3, runs.Length); // two parents, one Train: the cached Train made no copy
+        var parent = runs.Single(d => Read(d, "tags/mlflow.runName") != "Train" && !Read(d, "tags/mlflow.runName").EndsWith(invocation, StringComparison.Ordinal));
+        Assert.Equal(Path.GetFileName(producer), Read(parent, "tags/mlops.cached.Train"));
+        Assert.Equal($"{invocation}/Tracked/Train", Read(parent, "tags/mlops.cached.Train.run_key"));
+        Assert.Equal(Read(producer, "tags/mlops.run_key"), Read(parent, "tags/mlops.cached.Train.run_key"));
+    }
+
+    [Fact]
+    public void A_cached_target_whose_producer_is_not_in_the_store_says_so_instead_of_an_id()
+    {
+        Assert.Equal(0, Build("Train").ExitCode);
+        Directory.Delete(Path.Combine(_harness.Root, "mlruns"), recursive: true); // the producer's run is gone from the store
+
+        Assert.Equal(0, Build("Train").ExitCode);
+        var parent = LocalRuns().Single().Value;
+        Assert.StartsWith("(not in ", Read(parent, "tags/mlops.cached.Train"));
+        Assert.EndsWith($": run key {Read(parent, "tags/mlops.cached.Train.run_key")})", Read(parent, "tags/mlops.cached.Train"));
+    }
+
+    [Fact]
+    public void A_failed_target_keeps_the_parameters_it_read_and_its_metrics()
+    {
+        var result = Build("Diverge", "--rounds", "4", "--token", Token);
+
+        Assert.Equal(1, result.ExitCode);
+        var run = LocalRuns()["Diverge"];
+        Assert.Contains("status: 4", Read(run, "meta.yaml")); // FAILED
+        Assert.Equal(["Rounds"], Directory.GetFiles(Path.Combine(run, "params")).Select(Path.GetFileName)); // not the secret it read
+        Assert.Equal("4", Read(run, "params/Rounds"));
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(run, "metrics", "loss")).Length);
+        Assert.StartsWith("diverged after 4 rounds", Read(run, "tags/mlops.note"));
+    }
+
+    [Fact]
+    public void Child_runs_carry_the_user_and_source_of_the_build()
+    {
+        _harness.Environment["USER"] = "carol";
+        Assert.Equal(0, Build("Train").ExitCode);
+
+        var train = LocalRuns()["Train"];
+        Assert.Equal("carol", Read(train, "tags/mlflow.user"));
+        Assert.Equal("./build.sh Train", Read(train, "tags/mlflow.source.name"));
+        Assert.Equal("LOCAL", Read(train, "tags/mlflow.source.type"));
+        Assert.Contains("\nuser_id: carol\n", Read(train, "meta.yaml"));
     }
 
     [Fact]
     public async Task With_the_server_down_the_build_goes_on_and_SyncRuns_delivers_everything_once()
     {
-        _harness.Environment["MLFLOW_TRACKING_URI"] = "http://127.0.0.1:9/"; // discard port: nothing listens
+        await using var server = await FakeMlflowServer.StartAsync("");
+        server.Inject(ServerFault.DropBeforeHandling()); // down for the build: its first request gets no answer
+        _harness.Environment["MLFLOW_TRACKING_URI"] = server.BaseUri.AbsoluteUri;
         _harness.Environment["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0";
         var result = Build("Evaluate", "--rounds", "2500", "--token", Token);
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Contains("unreachable", result.Out);
         Assert.Contains("./build.sh SyncRuns sends them", result.Out);
         Assert.Single(Directory.GetDirectories(Path.Combine(_harness.Root, ".nuke", "tracking")));
+        Assert.Empty(server.Runs);
 
-        await using var server = await FakeMlflowServer.StartAsync("");
-        _harness.Environment["MLFLOW_TRACKING_URI"] = server.BaseUri.AbsoluteUri;
         var sync = Build("SyncRuns");
         Assert.True(sync.ExitCode == 0, sync.All);
         var train = server.Runs.Single(r => r.RunName == "Train");
@@ -170,6 +224,53 @@ public sealed class ReportedRuns : IDisposable
             .Where(d => File.Exists(Path.Combine(d, "tags", "mlops.git.dirty"))).Select(d => File.ReadAllText(Path.Combine(d, "tags", "mlops.git.dirty"))).Order().ToArray();
         Assert.Equal(["false", "true"], parents);
     }
+
+    [Fact]
+    public void The_lock_file_the_build_rewrites_does_not_make_the_tree_dirty()
+    {
+        Git("init", "-q", "-b", "main");
+        File.WriteAllText(Path.Combine(_harness.Root, ".gitignore"), "mlruns/\nartifacts/\n.nuke/*\n!.nuke/Tracked.lock.json\n");
+        Git("add", ".gitignore");
+        Git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "start");
+        Assert.Equal(0, Build("Train", "--rounds", "2").ExitCode);
+        Git("add", ".nuke/Tracked.lock.json");
+        Git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "lock");
+        Assert.Equal(0, Build("Train", "--rounds", "3").ExitCode); // rewrites the committed lock file
+
+        Assert.Equal(0, Build("Train", "--rounds", "3").ExitCode);
+        Assert.Equal(["false", "false", "false"], DirtyFlagsInOrder());
+
+        Git("rm", "-q", "--cached", ".gitignore"); // staged deletion, and .gitignore now untracked: both are changes
+        Assert.Equal(0, Build("Train", "--rounds", "3").ExitCode);
+        Assert.Equal(["false", "false", "false", "true"], DirtyFlagsInOrder());
+    }
+
+    /// <summary>The parent runs' mlops.git.dirty, oldest build first (by start_time: invocation ids of one second do not sort).</summary>
+    string[] DirtyFlagsInOrder()
+    {
+        var experiment = Path.GetDirectoryName(LocalRuns().First().Value)!;
+        return [.. Directory.GetDirectories(experiment).Where(d => File.Exists(Path.Combine(d, "tags", "mlops.git.dirty")))
+            .OrderBy(d => long.Parse(System.Text.RegularExpressions.Regex.Match(Read(d, "meta.yaml"), @"start_time: (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .ThenBy(d => Read(d, "tags/mlops.git.dirty"), StringComparer.Ordinal) // same millisecond: "false" was first
+            .Select(d => Read(d, "tags/mlops.git.dirty"))];
+    }
+
+    [Theory]
+    [InlineData("1 .M N... 100644 100644 100644 0123 0123 a b.txt", "a b.txt")]
+    [InlineData("? new file.txt", "new file.txt")]
+    [InlineData("u UU N... 100644 100644 100644 100644 01 02 03 conflicted.txt", "conflicted.txt")]
+    [InlineData("! ignored.txt", null)]
+    [InlineData("# branch.oid 0123", null)]
+    public void Git_status_entries_name_their_path(string entry, string? path) =>
+        Assert.Equal(path is null ? [] : [path], MlOps.Pipelines.Tracking.TrackingStores.ChangedPaths([entry]));
+
+    [Fact]
+    public void No_git_status_entries_name_no_path() => Assert.Empty(MlOps.Pipelines.Tracking.TrackingStores.ChangedPaths([]));
+
+    [Fact]
+    public void A_renamed_file_names_both_its_new_and_its_original_path() =>
+        Assert.Equal(["new name.txt", "old.txt", "after.txt"], MlOps.Pipelines.Tracking.TrackingStores.ChangedPaths(
+            ["2 R. N... 100644 100644 100644 0123 0123 R100 new name.txt", "old.txt", "1 .M N... 100644 100644 100644 0123 0123 after.txt"]));
 
     [Fact]
     public void A_journal_an_earlier_build_left_broken_is_kept_with_a_warning_and_this_build_is_still_reported()

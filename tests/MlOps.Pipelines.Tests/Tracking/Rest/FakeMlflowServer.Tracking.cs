@@ -28,7 +28,7 @@ sealed partial class FakeMlflowServer
         Add("GET", "/mlflow/experiments/get", [Str("experiment_id", Need.Required)], GetExperiment);
         Add("POST", "/mlflow/experiments/create", [Str("name", Need.Required), Str("artifact_location"), Objs("tags", KeyValue)], CreateExperiment);
         // start_time is optional for MLflow; the spec tells a strict client to always send it, so the fake requires it.
-        Add("POST", "/mlflow/runs/create", [Str("experiment_id", Need.Required), Int("start_time", Need.Required), Str("run_name"), Objs("tags", KeyValue)], CreateRun);
+        Add("POST", "/mlflow/runs/create", [Str("experiment_id", Need.Required), Int("start_time", Need.Required), Str("run_name"), Str("user_id"), Objs("tags", KeyValue)], CreateRun);
         Add("POST", "/mlflow/runs/update", [Str("run_id", Need.Required), Str("status"), Int("end_time"), Str("run_name")], UpdateRun);
         Add("GET", "/mlflow/runs/get", [Str("run_id", Need.Required)], GetRun);
         Add("POST", "/mlflow/runs/delete", [Str("run_id", Need.Required)], body => SetRunLifecycle(body, "deleted"));
@@ -49,6 +49,7 @@ sealed partial class FakeMlflowServer
                 Obj("dataset", Need.Required, Str("name", Need.Required), Str("digest", Need.Required), Str("source_type", Need.Required),
                     Str("source", Need.Required), Str("schema"), Str("profile"))),
         ], LogInputs);
+        Add("POST", "/mlflow/runs/log-model", [Str("run_id", Need.Required), Str("model_json", Need.Required)], LogModel);
         Add("GET", "/mlflow/metrics/get-history", [Str("run_id", Need.Required), Str("metric_key", Need.Required), Int("max_results"), Str("page_token")], GetMetricHistory);
         Add("GET", "/mlflow/artifacts/list", [Str("run_id", Need.Required), Str("path"), Str("page_token")], ListRunArtifacts);
         AddRegistryRoutes(Add);
@@ -155,6 +156,7 @@ sealed partial class FakeMlflowServer
             ExperimentId = experimentId,
             RunName = runName,
             StartTime = startTime,
+            UserId = body.Str("user_id") ?? "",
             ArtifactUri = experiment.ArtifactLocation.TrimEnd('/') + "/" + runId + "/artifacts",
         };
         foreach (var (key, value) in tags) run.Tags[key] = value;
@@ -216,7 +218,7 @@ sealed partial class FakeMlflowServer
         w.WriteString("run_uuid", run.RunId);
         w.WriteString("run_name", run.RunName);
         w.WriteString("experiment_id", run.ExperimentId);
-        w.WriteString("user_id", "unknown");
+        w.WriteString("user_id", run.UserId);
         w.WriteString("status", run.Status);
         w.WriteNumber("start_time", run.StartTime);
         if (run.EndTime is { } endTime) w.WriteNumber("end_time", endTime);
@@ -392,6 +394,30 @@ sealed partial class FakeMlflowServer
         foreach (var (key, value) in parameters) run.Params[key] = value;
         foreach (var (key, value) in tags) run.Tags[key] = value;
         return Empty();
+    }
+
+    /// <summary>As MLflow's handler: the MLmodel document (a JSON string) needs these keys and is appended to the run's tag mlflow.log-model.history.</summary>
+    FakeResponse LogModel(JsonElement body)
+    {
+        var run = ActiveRun(body);
+        JsonElement model;
+        try
+        {
+            model = JsonDocument.Parse(body.Str("model_json")!).RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw FakeMlflowError.Invalid($"Malformed model info. \n {e.Message}");
+        }
+        foreach (var key in new[] { "artifact_path", "flavors", "utc_time_created", "run_id" })
+            if (model.ValueKind != JsonValueKind.Object || !model.TryGetProperty(key, out _))
+                throw FakeMlflowError.Invalid($"Model json is missing mandatory fields: ['{key}']");
+        var history = run.Tags.TryGetValue("mlflow.log-model.history", out var old) ? JsonNodeList(old) : [];
+        history.Add(System.Text.Json.Nodes.JsonNode.Parse(model.GetRawText()));
+        run.Tags["mlflow.log-model.history"] = new System.Text.Json.Nodes.JsonArray([.. history]).ToJsonString();
+        return Empty();
+
+        static List<System.Text.Json.Nodes.JsonNode?> JsonNodeList(string json) => [.. System.Text.Json.Nodes.JsonNode.Parse(json)!.AsArray().Select(n => n?.DeepClone())];
     }
 
     FakeResponse LogInputs(JsonElement body)

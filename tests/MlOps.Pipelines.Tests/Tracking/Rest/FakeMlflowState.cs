@@ -22,6 +22,7 @@ sealed class FakeRun
     public required string RunName { get; set; }
     public string Status { get; set; } = "RUNNING";
     public long StartTime { get; init; }
+    public string UserId { get; init; } = "";
     public long? EndTime { get; set; }
     public required string ArtifactUri { get; set; }
     public string LifecycleStage { get; set; } = "active";

@@ -60,8 +60,9 @@ public sealed class RestTrackingStoreTests : RestTestBase
         Assert.Equal($"mlflow-artifacts:/{experiment}/{run.RunId}/artifacts", run.ArtifactUri);
         Assert.Equal("active", run.LifecycleStage);
         var body = RestFixture.BodyOf(F.Last("/runs/create"));
-        Assert.Equal(["experiment_id", "run_name", "start_time", "tags"], Keys(body));
+        Assert.Equal(["experiment_id", "run_name", "start_time", "tags", "user_id"], Keys(body));
         Assert.Equal(JsonValueKind.Number, body.GetProperty("start_time").ValueKind);
+        Assert.Equal("unknown", body.GetProperty("user_id").GetString()); // no mlflow.user tag: MLflow's client says "unknown" too
 
         var finished = await F.Store.UpdateRunAsync(run.RunId, RunStatus.Finished, RestFixture.T0 + 5000, default);
 
@@ -71,6 +72,16 @@ public sealed class RestTrackingStoreTests : RestTestBase
         Assert.Equal(["end_time", "run_id", "status"], Keys(update));
         Assert.Equal("FINISHED", update.GetProperty("status").GetString());
         Assert.Equal("FINISHED", F.Server.Run(run.RunId).Status);
+    }
+
+    [Fact]
+    public async Task A_run_s_user_id_is_its_mlflow_user_tag_as_MLflow_s_client_sends_it()
+    {
+        var experiment = await F.Store.CreateExperimentAsync("exp", [], default);
+        var run = await F.Store.CreateRunAsync(experiment, "train", RestFixture.T0, [new Tag("mlflow.user", "alice"), new Tag("mlops.target", "Train")], default);
+
+        Assert.Equal("alice", RestFixture.BodyOf(F.Last("/runs/create")).GetProperty("user_id").GetString());
+        Assert.Equal("alice", F.Server.Run(run.RunId).UserId);
     }
 
     [Theory]
