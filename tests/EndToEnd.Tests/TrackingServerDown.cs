@@ -36,7 +36,8 @@ public sealed class TrackingServerDown : IDisposable
         var (untracked, untrackedWall) = Timed(new Dictionary<string, string>(), "--tracking", "false", "--no-cache");
         Assert.True(untracked.ExitCode == 0, untracked.ToString());
 
-        var down = $"http://127.0.0.1:{ClosedPort()}";
+        var port = ClosedPort();
+        var down = $"http://127.0.0.1:{port}";
         var (build, wall) = Timed(new Dictionary<string, string> { ["MLFLOW_TRACKING_URI"] = down }, "--no-cache");
 
         Assert.True(build.ExitCode == 1, build.ToString());
@@ -53,33 +54,35 @@ public sealed class TrackingServerDown : IDisposable
 
         try
         {
-            // SyncRuns against a live server, then the same journal against one that loses answers, 503s and resets.
-            await using var server = await FakeMlflowServer.StartAsync();
-            var sync = _copy.Build(new Dictionary<string, string> { ["MLFLOW_TRACKING_URI"] = server.BaseUri.AbsoluteUri }, "SyncRuns");
-            Assert.True(sync.ExitCode == 0, sync.ToString());
-            Assert.Empty(Directory.GetDirectories(journals));
-            var targets = new[] { "Validate", "Features", "Train", "Evaluate", "Deploy" };
-            Assert.Equal(targets.Length + 1, server.Runs.Count);
-            foreach (var target in targets) Assert.Single(server.Runs, r => r.RunName == target);
-            Assert.Equal("FAILED", server.Runs.Single(r => r.RunName == "Deploy").Status);
-            Assert.Equal("FAILED", server.Runs.Single(r => r.RunName.StartsWith("FlightDelays ", StringComparison.Ordinal)).Status);
-            Assert.NotEmpty(server.Runs.Single(r => r.RunName == "Train").Metrics);
-            Assert.DoesNotContain("model FlightDelays", server.DumpState(), StringComparison.Ordinal); // nothing registered
-
-            CopyDirectory(kept, journals);
-            await using var faulty = await FakeMlflowServer.StartAsync();
-            faulty.InjectRandomFaults(new FaultMix(LostResponses: 0.2, Unavailable: 0.2, Resets: 0.1), seed: 12);
-            var faultyEnvironment = new Dictionary<string, string>
+            // The server comes back where it was (a journal belongs to its store), and SyncRuns delivers.
+            var environment = new Dictionary<string, string> { ["MLFLOW_TRACKING_URI"] = down };
+            string delivered;
+            await using (var server = await FakeMlflowServer.StartAsync(port: port))
             {
-                ["MLFLOW_TRACKING_URI"] = faulty.BaseUri.AbsoluteUri,
-                ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "0",
-                ["MLFLOW_HTTP_REQUEST_BACKOFF_JITTER"] = "0",
-                ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "9",
-            };
-            var faultySync = _copy.Build(faultyEnvironment, "SyncRuns");
+                var sync = _copy.Build(environment, "SyncRuns");
+                Assert.True(sync.ExitCode == 0, sync.ToString());
+                Assert.Empty(Directory.GetDirectories(journals));
+                var targets = new[] { "Validate", "Features", "Train", "Evaluate", "Deploy" };
+                Assert.Equal(targets.Length + 1, server.Runs.Count);
+                foreach (var target in targets) Assert.Single(server.Runs, r => r.RunName == target);
+                Assert.Equal("FAILED", server.Runs.Single(r => r.RunName == "Deploy").Status);
+                Assert.Equal("FAILED", server.Runs.Single(r => r.RunName.StartsWith("FlightDelays ", StringComparison.Ordinal)).Status);
+                Assert.NotEmpty(server.Runs.Single(r => r.RunName == "Train").Metrics);
+                delivered = server.DumpState();
+                Assert.DoesNotContain("model FlightDelays", delivered, StringComparison.Ordinal); // nothing registered
+            }
+
+            // The same journal again, to a server that loses answers, answers 503 and resets connections.
+            CopyDirectory(kept, journals);
+            await using var faulty = await FakeMlflowServer.StartAsync(port: port);
+            faulty.InjectRandomFaults(new FaultMix(LostResponses: 0.2, Unavailable: 0.2, Resets: 0.1), seed: 12);
+            environment["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "0";
+            environment["MLFLOW_HTTP_REQUEST_BACKOFF_JITTER"] = "0";
+            environment["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "9";
+            var faultySync = _copy.Build(environment, "SyncRuns");
             Assert.True(faultySync.ExitCode == 0, faultySync.ToString());
             Assert.True(faulty.RandomFaults.Values.Sum() >= 5, $"only {faulty.RandomFaults.Values.Sum()} faults");
-            Assert.Equal(server.DumpState(), faulty.DumpState());
+            Assert.Equal(delivered, faulty.DumpState());
         }
         finally
         {

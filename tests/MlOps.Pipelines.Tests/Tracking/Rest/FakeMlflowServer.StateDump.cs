@@ -7,7 +7,8 @@ sealed partial class FakeMlflowServer
 {
     /// <summary>
     /// Everything the server holds, one fact a line in ordinal order, with what the server made up left out or
-    /// replaced: run ids by the run's <c>mlops.run_key</c> tag (or its name), creation and update times dropped.
+    /// replaced: run ids (in paths, tags and artefact contents) by the run's <c>mlops.run_key</c> tag (or its name),
+    /// creation and update times dropped.
     /// Two servers that were told the same things, however often the answers were lost, dump the same text; a
     /// second run, a doubled metric point or an extra version shows as a line more.
     /// </summary>
@@ -34,7 +35,8 @@ sealed partial class FakeMlflowServer
                 lines.AddRange(run.Metrics.Select(m => $"{id} metric {m.Key} step={m.Step} t={m.Timestamp} value={F(m.Value)}"));
                 lines.AddRange(run.Inputs.Select(i => $"{id} input {i.Name} {i.Digest} {i.SourceType} {i.Source} {string.Join(",", i.Tags.Select(t => t.Key + "=" + t.Value).Order(StringComparer.Ordinal))}"));
             }
-            lines.AddRange(_artifacts.Select(a => $"artifact {Normalize(a.Key)} sha256={Convert.ToHexStringLower(SHA256.HashData(a.Value))}"));
+            // Contents are normalised too: a logged model's MLmodel names the server's run id.
+            lines.AddRange(_artifacts.Select(a => $"artifact {Normalize(a.Key)} sha256={Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Normalize(System.Text.Encoding.UTF8.GetString(a.Value)))))}"));
             foreach (var model in _models.Values)
             {
                 lines.Add($"model {model.Name} description={model.Description}");

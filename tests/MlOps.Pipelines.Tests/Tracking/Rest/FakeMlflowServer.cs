@@ -35,15 +35,18 @@ sealed partial class FakeMlflowServer : IAsyncDisposable
         _experiments["0"] = new FakeExperiment { Id = "0", Name = "Default", ArtifactLocation = DefaultArtifactRoot + "/0", CreationTime = Now(), LastUpdateTime = Now() };
     }
 
-    /// <summary>Starts a server; <paramref name="pathPrefix"/> (e.g. "/mlflow") puts every route under it, as behind a reverse proxy.</summary>
-    public static async Task<FakeMlflowServer> StartAsync(string pathPrefix = "")
+    /// <summary>
+    /// Starts a server; <paramref name="pathPrefix"/> (e.g. "/mlflow") puts every route under it, as behind a reverse
+    /// proxy; <paramref name="port"/> 0 takes a free port (another: a server coming back where one was down).
+    /// </summary>
+    public static async Task<FakeMlflowServer> StartAsync(string pathPrefix = "", int port = 0)
     {
         var server = new FakeMlflowServer(pathPrefix);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(options =>
         {
-            options.Listen(IPAddress.Loopback, 0);
+            options.Listen(IPAddress.Loopback, port);
             options.Limits.MaxRequestBodySize = null;
             options.AddServerHeader = false;
         });
