@@ -25,8 +25,6 @@ public sealed partial class FlightDelays
 
     void ComputeFeatures(TargetContext context)
     {
-        if (TestFraction is <= 0 or >= 1)
-            throw new ArgumentOutOfRangeException(nameof(TestFraction), TestFraction, "TestFraction must be between 0 and 1 (exclusive).");
         var flights = context.Load(CleanFlights);
         var departure = flights.Get<DateTime>("date").Values.ToArray();
         // Order by departure, then by row, so equal times keep file order and the split is deterministic.

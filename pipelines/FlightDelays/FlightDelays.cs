@@ -22,46 +22,46 @@ public sealed partial class FlightDelays : MlPipeline
     [Parameter("Move rows that fail validation to artifacts/FlightDelays/quarantine.csv and go on with the rest")]
     readonly bool Quarantine;
 
-    [Parameter("Minutes late above which a flight counts as delayed")]
+    [Parameter("Minutes late above which a flight counts as delayed", Minimum = 0, Maximum = 1440)]
     readonly int DelayThreshold = 15;
 
-    [Parameter("Share of the latest flights held out for evaluation")]
+    [Parameter("Share of the latest flights held out for evaluation", ExclusiveMinimum = 0, ExclusiveMaximum = 1)]
     readonly double TestFraction = 0.2;
 
-    [Parameter("Airports with a one-hot column each (the most frequent in training); the rest share one")]
+    [Parameter("Airports with a one-hot column each (the most frequent in training); the rest share one", Minimum = 1, Maximum = 1000)]
     readonly int TopAirports = 15;
 
     [Parameter("Where feature kernels run: cpu (vectorised, all cores) or reference (scalar, one thread)")]
     readonly KernelBackend Kernels = KernelBackend.Cpu;
 
-    [Parameter("Boosting rounds of the gradient-boosted trees")]
+    [Parameter("Boosting rounds of the gradient-boosted trees", Minimum = 1, Maximum = 100_000)]
     readonly int Trees = 100;
 
-    [Parameter("Largest depth of a tree")]
+    [Parameter("Largest depth of a tree", Minimum = 1, Maximum = 30)]
     readonly int MaxDepth = 6;
 
-    [Parameter("Learning rate (eta) of the gradient-boosted trees")]
+    [Parameter("Learning rate (eta) of the gradient-boosted trees", ExclusiveMinimum = 0, Maximum = 1)]
     readonly double Eta = 0.3;
 
-    [Parameter("Seed of the trees' row and column sampling")]
+    [Parameter("Seed of the trees' row and column sampling", Minimum = 0)]
     readonly int Seed = 7;
 
-    [Parameter("Inverse L2 strength of the logistic-regression baseline (scikit-learn's C; smaller is stronger)")]
+    [Parameter("Inverse L2 strength of the logistic-regression baseline (scikit-learn's C; smaller is stronger)", ExclusiveMinimum = 0)]
     readonly double BaselineC = 1;
 
-    [Parameter("Most L-BFGS iterations of the logistic-regression baseline")]
+    [Parameter("Most L-BFGS iterations of the logistic-regression baseline", Minimum = 1, Maximum = 100_000)]
     readonly int BaselineIterations = 100;
 
-    [Parameter("Lowest test ROC-AUC that may ship")]
+    [Parameter("Lowest test ROC-AUC that may ship", Minimum = 0, Maximum = 1)]
     readonly double MinAuc = 0.6;
 
-    [Parameter("Lowest test ROC-AUC of every origin airport with at least SliceMinRows held-out flights")]
+    [Parameter("Lowest test ROC-AUC of every origin airport with at least SliceMinRows held-out flights", Minimum = 0, Maximum = 1)]
     readonly double MinSliceAuc = 0.5;
 
-    [Parameter("Held-out flights an origin airport needs for its slice gate")]
+    [Parameter("Held-out flights an origin airport needs for its slice gate", Minimum = 1)]
     readonly int SliceMinRows = 500;
 
-    [Parameter("Largest drop of test ROC-AUC below the registered champion's that may still ship")]
+    [Parameter("Largest drop of test ROC-AUC below the registered champion's that may still ship", Minimum = 0, Maximum = 1)]
     readonly double MaxAucDrop = 0.005;
 
     readonly Artifact<ValidationReport> Validation = Artifact.Json<ValidationReport>("validation");

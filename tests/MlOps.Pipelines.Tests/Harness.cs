@@ -34,9 +34,12 @@ sealed partial class Harness : IDisposable
 
     public RunResult Run(PipelineHost host, params string[] args) => RunAsync(host, CancellationToken.None, args).GetAwaiter().GetResult();
 
-    public async Task<RunResult> RunAsync(PipelineHost host, CancellationToken cancellation, params string[] args)
+    public Task<RunResult> RunAsync(PipelineHost host, CancellationToken cancellation, params string[] args) =>
+        RunAsync(host, new StringWriter { NewLine = "\n" }, cancellation, args);
+
+    /// <summary>A run whose standard output is <paramref name="output"/>, so a test can watch it while the run goes on.</summary>
+    public async Task<RunResult> RunAsync(PipelineHost host, StringWriter output, CancellationToken cancellation, params string[] args)
     {
-        var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
         var environment = new HostEnvironment(output, error, Environment, Root, IsTerminal, cancellation);
         var exitCode = await host.RunAsync(args, environment);

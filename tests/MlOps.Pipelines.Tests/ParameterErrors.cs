@@ -90,7 +90,7 @@ public sealed class ParameterErrors : IDisposable
     [Fact]
     public void Threads_must_be_at_least_one()
     {
-        AssertUsageError(Run("--threads", "0"), "Parameter 'Threads' (from command line --threads): 0 is not valid; expected at least 1.");
+        AssertUsageError(Run("--threads", "0"), "--threads 0 is out of range; expected at least 1.");
     }
 
     [Fact]

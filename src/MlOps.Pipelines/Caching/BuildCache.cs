@@ -17,19 +17,32 @@ sealed class BuildCache
     public sealed record CodeOfTarget(string Hash, SortedDictionary<string, string> Libraries, IReadOnlyList<ParameterModel> Parameters);
     readonly Lock _lock = new();
 
-    public BuildCache(AbsolutePath root)
+    readonly Action<string> _warn;
+
+    /// <param name="root">The repository root.</param>
+    /// <param name="masker">The invocation's secrets: an entry that would hold one is not stored.</param>
+    /// <param name="warn">Where damaged entries and entries left out are reported.</param>
+    public BuildCache(AbsolutePath root, Output.SecretMasker? masker = null, Action<string>? warn = null)
     {
         _root = root;
+        _warn = warn ?? (_ => { });
+        Masker = masker ?? new Output.SecretMasker();
         Directory = root / ".nuke" / "cache";
         Hasher = new FileHasher(Directory / "file-hashes.tsv");
         Objects = new ObjectStore(Directory / "objects", Hasher);
-        Traces = new TraceStore(Directory / "entries");
+        Traces = new TraceStore(Directory / "entries", _warn);
+        SecretKey = new SecretKey(Directory / "secret.key");
     }
 
     public AbsolutePath Directory { get; }
+
+    /// <summary>The cache's <see cref="WorkspaceLock"/>: shared by builds, exclusive for pruning.</summary>
+    public string LockPath => Directory / "lock";
     public FileHasher Hasher { get; }
     public ObjectStore Objects { get; }
     public TraceStore Traces { get; }
+    public SecretKey SecretKey { get; }
+    public Output.SecretMasker Masker { get; }
 
     /// <summary>The fingerprint of the target's code and the parameters that code reads (computed once per run).</summary>
     public CodeOfTarget CodeOf(TargetModel target)
@@ -80,7 +93,7 @@ sealed class BuildCache
         {
             var value = parameter.Get();
             var text = value is null ? "(unset)" : Parameters.ValueConverter.Format(value, _root);
-            values[parameter.MemberName] = parameter.IsSecret ? "sha256:" + FileHasher.HashText(text) : text;
+            values[parameter.MemberName] = parameter.IsSecret ? SecretKey.Hash(text) : text;
         }
         return values;
     }
@@ -91,8 +104,8 @@ sealed class BuildCache
     /// </summary>
     public (Trace? Hit, string Reason) Find(TargetModel target, Func<Artifact, string?> consumedHash)
     {
-        var traces = Traces.Load(target.QualifiedName);
-        if (traces.Count == 0) return (null, "no cache entry");
+        var (traces, evicted) = Traces.Load(target.QualifiedName);
+        if (traces.Count == 0) return (null, evicted > 0 ? "cache entry was damaged" : "no cache entry");
         var current = Current(target);
         string? newestDifference = null;
         foreach (var trace in traces)
@@ -121,7 +134,7 @@ sealed class BuildCache
         {
             if (!trace.Parameters.TryGetValue(name, out var before)) yield return $"parameter {name} is read now";
             else if (before != value)
-                yield return value.StartsWith("sha256:", StringComparison.Ordinal) ? $"parameter {name} changed" : $"parameter {name} changed {before} → {value}";
+                yield return value.StartsWith(SecretKey.Prefix, StringComparison.Ordinal) ? $"parameter {name} changed" : $"parameter {name} changed {before} → {value}";
         }
         foreach (var name in trace.Parameters.Keys.Where(n => !current.Parameters.ContainsKey(n)))
             yield return $"parameter {name} is no longer read";
@@ -176,24 +189,35 @@ sealed class BuildCache
             throw new InvalidOperationException($"Target '{target.DisplayName}' declares .Produces({string.Join(", ", missing.Select(a => a.Name))}) " +
                 "but did not save it; call ctx.Save(...) or write it at ctx.PathOf(...).");
 
+        var code = CodeOf(target);
+        var parameters = ParameterValues(target);
+        // What the entry would hold in the clear: a secret there (in a path read, a file name of a produced folder)
+        // keeps the target out of the cache rather than writing it to disk.
+        var leak = target.IsCacheable && !Masker.IsEmpty && (Masker.Finds(target.Definition.VersionText)
+            || files.Files.Keys.Concat(files.Consumed.Keys).Concat(parameters.Values).Any(Masker.Finds)
+            || target.Definition.Produced.Where(a => a.IsDirectory)
+                .SelectMany(a => System.IO.Directory.EnumerateFiles(files.StagingPath(a), "*", SearchOption.AllDirectories)
+                    .Select(f => Path.GetRelativePath(files.StagingPath(a), f)))
+                .Any(Masker.Finds));
+        if (leak)
+            _warn($"{target.DisplayName} is not cached: its cache entry would contain a secret (in a path it read or a file name it wrote)");
+
         var outputs = new SortedDictionary<string, OutputRecord>(StringComparer.Ordinal);
         foreach (var artifact in target.Definition.Produced)
         {
             var staged = files.StagingPath(artifact);
-            outputs[artifact.Name] = new OutputRecord(Objects.Put(staged, artifact.IsDirectory), artifact.IsDirectory);
+            var hash = leak
+                ? (artifact.IsDirectory ? Hasher.HashDirectory(staged) : Hasher.Hash(staged))!
+                : Objects.Put(staged, artifact.IsDirectory);
+            outputs[artifact.Name] = new OutputRecord(hash, artifact.IsDirectory);
             var destination = files.WorkspacePath(artifact);
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            if (artifact.IsDirectory)
-            {
-                if (System.IO.Directory.Exists(destination)) System.IO.Directory.Delete(destination, recursive: true);
-                System.IO.Directory.Move(staged, destination);
-            }
+            if (artifact.IsDirectory) FileSystemNative.ReplaceDirectory(staged, destination);
             else File.Move(staged, destination, overwrite: true);
         }
-        var code = CodeOf(target);
-        var trace = new Trace(target.QualifiedName, code.Hash, code.Libraries, target.Definition.VersionText, ParameterValues(target),
+        var trace = new Trace(target.QualifiedName, code.Hash, code.Libraries, target.Definition.VersionText, parameters,
             files.Files, files.Consumed, outputs, runId);
-        if (target.IsCacheable) Traces.Save(trace);
+        if (target.IsCacheable && !leak) Traces.Save(trace);
         return trace;
     }
 

@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace MlOps.Pipelines.Caching;
 
-/// <summary>What the cache needs from the OS that .NET does not offer: a file's inode and change time, and hard links.</summary>
+/// <summary>What the cache needs from the OS that .NET does not offer: a file's inode and change time, hard links, and
+/// swapping two folders in one step.</summary>
 static partial class FileSystemNative
 {
     /// <summary>Identity of a file's current content as far as the file system can tell without reading it.</summary>
@@ -35,6 +36,12 @@ static partial class FileSystemNative
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Link(string existing, string newPath);
 
+    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int RenameAt2(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
+
+    const int CurrentDirectory = -100; // AT_FDCWD
+    const uint RenameExchange = 2; // RENAME_EXCHANGE (Linux 3.15+, glibc 2.28+)
+
     static readonly bool UseStat = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
     static readonly bool UseLink = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
 
@@ -59,5 +66,42 @@ static partial class FileSystemNative
     {
         if (UseLink && Link(existing, newPath) == 0) return;
         File.Copy(existing, newPath, overwrite: true);
+    }
+
+    /// <summary>
+    /// Puts folder <paramref name="source"/> at <paramref name="destination"/>, replacing what is there, so that a
+    /// reader (or a kill) finds the old folder or the new one, never none: on Linux the two are exchanged in one
+    /// rename and the old one, now at <paramref name="source"/>, deleted afterwards. Elsewhere the old folder is moved
+    /// aside first, which leaves a moment without one.
+    /// </summary>
+    public static void ReplaceDirectory(string source, string destination)
+    {
+        if (File.Exists(destination)) File.Delete(destination);
+        if (!Directory.Exists(destination))
+        {
+            Directory.Move(source, destination);
+            return;
+        }
+        if (OperatingSystem.IsLinux() && TryExchange(source, destination))
+        {
+            Directory.Delete(source, recursive: true);
+            return;
+        }
+        var aside = AtomicFile.TemporaryPath(destination);
+        Directory.Move(destination, aside);
+        Directory.Move(source, destination);
+        Directory.Delete(aside, recursive: true);
+    }
+
+    static bool TryExchange(string first, string second)
+    {
+        try
+        {
+            return RenameAt2(CurrentDirectory, first, CurrentDirectory, second, RenameExchange) == 0;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false; // a C library without renameat2: move aside instead
+        }
     }
 }

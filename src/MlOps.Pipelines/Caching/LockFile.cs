@@ -19,7 +19,7 @@ static class LockFile
     }
 
     /// <summary>Updates the entries of <paramref name="traces"/>'s targets and keeps the others; writes only on change.</summary>
-    public static void Update(PipelineModel pipeline, IReadOnlyDictionary<TargetModel, Trace> traces)
+    public static void Update(PipelineModel pipeline, IReadOnlyDictionary<TargetModel, Trace> traces, Output.SecretMasker masker)
     {
         if (traces.Count == 0) return;
         var path = PathFor(pipeline);
@@ -41,7 +41,8 @@ static class LockFile
             json.WriteEndObject();
             json.WriteEndObject();
         }
-        var text = Encoding.UTF8.GetString(stream.ToArray()).ReplaceLineEndings("\n") + "\n";
+        // Committed to git: a secret in a path a target read must not land there either.
+        var text = masker.Apply(Encoding.UTF8.GetString(stream.ToArray()).ReplaceLineEndings("\n") + "\n");
         if (File.Exists(path) && File.ReadAllText(path) == text) return;
         AtomicFile.WriteAllText(path, text);
     }
@@ -62,16 +63,24 @@ static class LockFile
 
     static JsonElement Entry(Trace trace, TargetModel target)
     {
+        // A secret is written as "(secret)", and the key is that of the trace so shown: the cache's own key of a
+        // target that reads a secret is a keyed hash that differs per clone, and would let a committed file confirm
+        // a guessed secret if it were a plain one.
         var secrets = target.Pipeline.Parameters.Where(p => p.IsSecret).Select(p => p.MemberName).ToHashSet(StringComparer.Ordinal);
+        var shown = trace with
+        {
+            Parameters = new SortedDictionary<string, string>(
+                trace.Parameters.ToDictionary(p => p.Key, p => secrets.Contains(p.Key) ? "(secret)" : p.Value), StringComparer.Ordinal),
+        };
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
         {
             json.WriteStartObject();
-            json.WriteString("key", trace.Key);
+            json.WriteString("key", shown.Key);
             json.WriteString("code", trace.Code);
             Map(json, "libraries", trace.Libraries);
             if (trace.Version is not null) json.WriteString("version", trace.Version);
-            Map(json, "parameters", trace.Parameters.ToDictionary(p => p.Key, p => secrets.Contains(p.Key) ? "(secret)" : p.Value));
+            Map(json, "parameters", shown.Parameters);
             Map(json, "files", trace.Files);
             Map(json, "consumed", trace.Consumed);
             Map(json, "outputs", trace.Outputs.ToDictionary(o => o.Key, o => o.Value.Hash));

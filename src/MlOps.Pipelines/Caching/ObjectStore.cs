@@ -65,9 +65,7 @@ sealed class ObjectStore(string directory, FileHasher hasher)
             FileSystemNative.LinkOrCopy(PathOf(fileHash), target);
         }
         System.IO.Directory.CreateDirectory(staging);
-        if (System.IO.Directory.Exists(destination)) System.IO.Directory.Delete(destination, recursive: true);
-        else if (File.Exists(destination)) File.Delete(destination);
-        System.IO.Directory.Move(staging, destination);
+        FileSystemNative.ReplaceDirectory(staging, destination);
         return true;
     }
 

@@ -5,9 +5,10 @@ namespace MlOps.Pipelines.Caching;
 /// <summary>
 /// Cache entries: one JSON trace per (target, key) under <c>.nuke/cache/entries/&lt;target&gt;/</c>. An entry is
 /// written only after all its objects are stored, and atomically, so a killed build never leaves one that
-/// looks valid. The file's modification time records when it was last used (for pruning).
+/// looks valid. The file's modification time records when it was last used (for pruning). An entry file that is
+/// damaged (unreadable, incomplete, or not matching its name) is reported through <paramref name="warn"/> and removed.
 /// </summary>
-sealed class TraceStore(string directory)
+sealed class TraceStore(string directory, Action<string> warn)
 {
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -18,27 +19,43 @@ sealed class TraceStore(string directory)
     public void Save(Trace trace) =>
         AtomicFile.WriteAllText(Path.Combine(FolderOf(trace.Target), trace.Key + ".json"), JsonSerializer.Serialize(trace, Json));
 
-    /// <summary>The target's entries, most recently used first. Unreadable entries are ignored (and removed).</summary>
-    public IReadOnlyList<Trace> Load(string target)
+    /// <summary>The target's entries, most recently used first, and how many damaged ones were evicted.</summary>
+    public (IReadOnlyList<Trace> Traces, int Evicted) Load(string target)
     {
         var folder = FolderOf(target);
-        if (!System.IO.Directory.Exists(folder)) return [];
+        if (!System.IO.Directory.Exists(folder)) return ([], 0);
         var result = new List<(DateTime Used, Trace Trace)>();
+        var evicted = 0;
         foreach (var file in System.IO.Directory.GetFiles(folder, "*.json"))
         {
+            string? damage;
+            Trace? trace = null;
             try
             {
-                var trace = JsonSerializer.Deserialize<Trace>(File.ReadAllText(file), Json);
-                if (trace is { IsComplete: true } && trace.Target == target && trace.Key + ".json" == Path.GetFileName(file))
-                    result.Add((File.GetLastWriteTimeUtc(file), trace));
-                else File.Delete(file);
+                trace = JsonSerializer.Deserialize<Trace>(File.ReadAllText(file), Json);
+                damage = trace is not { IsComplete: true } ? "fields are missing"
+                    : trace.Target != target ? $"it belongs to target {trace.Target}"
+                    : trace.Key + ".json" != Path.GetFileName(file) ? "its content does not match its name"
+                    : null;
             }
-            catch (JsonException)
+            catch (JsonException e)
             {
-                File.Delete(file);
+                damage = $"not valid JSON: {e.Message}";
             }
+            catch (FileNotFoundException)
+            {
+                continue; // evicted or pruned by another build since the listing
+            }
+            if (damage is null)
+            {
+                result.Add((File.GetLastWriteTimeUtc(file), trace!));
+                continue;
+            }
+            File.Delete(file);
+            evicted++;
+            warn($"cache entry {Path.GetRelativePath(Path.GetFullPath(Path.Combine(Directory, "..", "..", "..")), file)} is damaged ({damage}); it was evicted");
         }
-        return [.. result.OrderByDescending(r => r.Used).Select(r => r.Trace)];
+        return ([.. result.OrderByDescending(r => r.Used).Select(r => r.Trace)], evicted);
     }
 
     public void Touch(Trace trace)

@@ -9,8 +9,9 @@ sealed class ParameterModel
     readonly FieldInfo? _field;
     readonly PropertyInfo? _property;
 
-    ParameterModel(object owner, MemberInfo member, Type type, string description, bool isSecret, string? ownerName)
+    ParameterModel(object owner, MemberInfo member, Type type, string description, bool isSecret, string? ownerName, Parameters.ParameterRange? range)
     {
+        Range = range;
         _owner = owner;
         _field = member as FieldInfo;
         _property = member as PropertyInfo;
@@ -39,6 +40,9 @@ sealed class ParameterModel
     public Type Type { get; }
     public string Description { get; }
     public bool IsSecret { get; }
+
+    /// <summary>The values it allows (numeric parameters); null when any value of its type will do.</summary>
+    public Parameters.ParameterRange? Range { get; }
 
     /// <summary>The pipeline that declares it; null for the engine's own options.</summary>
     public string? OwnerName { get; }
@@ -84,7 +88,8 @@ sealed class ParameterModel
                 if (!names.Add(member.Name))
                     throw new Hosting.UsageException($"Parameter '{member.Name}' is declared twice in {owner.GetType().Name}.");
                 var secret = member.GetCustomAttribute<SecretAttribute>() is not null;
-                result.Add(new ParameterModel(owner, member, memberType, attribute.Description, secret, ownerName));
+                var range = Parameters.ParameterRange.Of(attribute, memberType, $"{type.Name}.{member.Name}");
+                result.Add(new ParameterModel(owner, member, memberType, attribute.Description, secret, ownerName, range));
             }
         }
         return result;

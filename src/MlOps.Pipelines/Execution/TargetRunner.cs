@@ -43,7 +43,7 @@ sealed class TargetRunner(ConsoleOutput output, BuildCache cache, ExecutionOptio
             var files = new TargetFiles(target, staging, cache.Hasher, artifact => consumedHash(artifact) ?? cache.WorkspaceHash(target, artifact));
             tracker = options.Tracking?.Begin(target);
             var context = new TargetContext(target.Pipeline.Instance, target.Name, options.Threads, log, files, tracker, cancellation);
-            using (ConsoleRouter.Route(log))
+            using (ConsoleRouter.Route(log, new TargetLog(output)))
             {
                 foreach (var action in target.Definition.Actions)
                 {

@@ -11,10 +11,10 @@ sealed class HostSettings
     [Parameter("Skip these targets; with no value, all but the named ones")]
     public string[]? Skip;
 
-    [Parameter("Threads for parallel work (default: all cores)")]
+    [Parameter("Threads for parallel work (default: all cores)", Minimum = 1)]
     public int Threads = Environment.ProcessorCount;
 
-    [Parameter("Targets that may run at once (default: all cores)")]
+    [Parameter("Targets that may run at once (default: all cores)", Minimum = 1)]
     public int Parallel = Environment.ProcessorCount;
 
     [Parameter("Rerun these and all after them even if cached; no value: all")]

@@ -41,9 +41,11 @@ public sealed partial class PipelineHost
 
             var settings = Apply(session, bound, masker);
             output.Verbosity = settings.Verbosity;
+            // From here on secrets are known: whatever code prints to the console outside a target is masked too.
+            using var maskedConsole = ConsoleRouter.Mask(masker);
 
-            var cache = new BuildCache(root);
-            if (CacheCommand(arguments, cache, output, root) is { } exitCode) return exitCode;
+            var cache = new BuildCache(root, masker, message => output.Log(LogLevel.Warning, message));
+            if (await CacheCommandAsync(arguments, cache, output, root, environment.Cancellation) is { } exitCode) return exitCode;
 
             if (settings.Target is [SyncRunsCommand] && !session.AllTargets.Any(t => t.Name == SyncRunsCommand))
                 return await SyncRunsAsync(environment, root, output);
@@ -92,7 +94,7 @@ public sealed partial class PipelineHost
                     .Select(m => new Tracking.Param(m.MemberName, ValueConverter.Format(bound[m].Value, root)))
                     .Where(Tracking.TargetTracker.IsValid)]);
                 var tracking = Tracking.TrackingSession.Start(store, root, options.RunId, plan, parameters,
-                    Tracking.TrackingStores.StandardTags(environment, root, string.Join(' ', args.Select(a => masker.Mask(a))),
+                    Tracking.TrackingStores.StandardTags(environment, root, string.Join(' ', args.Select(a => masker.Apply(a))),
                         [.. plan.Select(t => t.Pipeline).Distinct().Select(p => (string)LockFile.PathFor(p))]), output, settings.TrackingRequired);
                 return await ExecuteAsync(output, environment, cache, options with { Tracking = tracking }, plan, root);
             }
@@ -131,6 +133,8 @@ public sealed partial class PipelineHost
         IReadOnlyList<TargetRun> runs;
         try
         {
+            locks.Add(await WorkspaceLock.AcquireAsync(cache.LockPath, message => output.Line(message, Style.Dim), environment.Cancellation,
+                shared: true, holder: "--cache-prune to finish"));
             foreach (var pipeline in plan.Select(t => t.Pipeline.Name).Distinct().Order(StringComparer.Ordinal))
             {
                 locks.Add(await WorkspaceLock.AcquireAsync(root / ".nuke" / "temp" / "locks" / $"{pipeline}.lock",
@@ -140,7 +144,7 @@ public sealed partial class PipelineHost
             runs = await new PipelineExecutor(output, cache, options, environment.Cancellation).ExecuteAsync(plan);
             foreach (var pipeline in plan.Select(t => t.Pipeline).Distinct())
                 LockFile.Update(pipeline, runs.Where(r => r.Target.Pipeline == pipeline && r.Target.IsCacheable && r.Trace is not null)
-                    .ToDictionary(r => r.Target, r => r.Trace!));
+                    .ToDictionary(r => r.Target, r => r.Trace!), cache.Masker);
             cache.Hasher.Save();
         }
         catch (OperationCanceledException) when (environment.Cancellation.IsCancellationRequested)
@@ -231,27 +235,24 @@ public sealed partial class PipelineHost
         return result;
     }
 
-    /// <summary>Sets every parameter to its bound value (after reporting all bad values at once) and checks the engine's own.</summary>
+    /// <summary>Sets every parameter to its bound value, after reporting all bad values (unconvertible, out of range, secrets too short to mask) at once.</summary>
     static HostSettings Apply(Session session, IReadOnlyDictionary<ParameterModel, BoundParameter> bound, SecretMasker masker)
     {
-        var invalid = bound.Values.Where(b => b.Error is not null).Select(b => b.Error!).ToList();
+        var invalid = bound.Values.Where(b => b.Error is not null).Select(b => b.Error!)
+            .Concat(bound.Values.Where(b => b.Parameter.IsSecret).SelectMany(TooShortSecrets))
+            .ToList();
         if (invalid.Count > 0) throw new UsageException(string.Join("\n", invalid));
         foreach (var value in bound.Values)
         {
             value.Parameter.Set(value.Value);
             if (value.Parameter.IsSecret) AddSecrets(masker, value.Value);
         }
-        foreach (var name in new[] { nameof(HostSettings.Threads), nameof(HostSettings.Parallel) })
-        {
-            var value = bound.Values.Single(b => b.Parameter.OwnerName is null && b.Parameter.MemberName == name);
-            if (value.Value is < 1)
-                throw new UsageException($"Parameter '{name}' (from {value.Source}): {value.Value} is not valid; expected at least 1.");
-        }
         return session.Settings;
     }
 
     /// <summary>Answers --cache-info and --cache-prune; null when neither was asked for.</summary>
-    static int? CacheCommand(CommandLineArguments arguments, BuildCache cache, ConsoleOutput output, AbsolutePath root)
+    static async Task<int?> CacheCommandAsync(CommandLineArguments arguments, BuildCache cache, ConsoleOutput output, AbsolutePath root,
+        CancellationToken cancellation)
     {
         IEnumerable<string> lines;
         if (arguments.Has("cache-info")) lines = CacheMaintenance.Info(cache, CacheMaintenance.ReadLastRun(LastRunPath(root)));
@@ -260,7 +261,10 @@ public sealed partial class PipelineHost
             long limit;
             try { limit = CacheMaintenance.ParseSize(arguments.Value("cache-prune") ?? "5GB"); }
             catch (FormatException e) { throw new UsageException($"--cache-prune: {e.Message}."); }
-            lines = CacheMaintenance.Prune(cache, limit);
+            // Alone in the cache: a build beside it may have stored objects its entry does not name yet.
+            using var exclusive = await WorkspaceLock.AcquireAsync(cache.LockPath, message => output.Line(message, minimum: Verbosity.Quiet), cancellation,
+                holder: "the builds using the cache to finish");
+            lines = [.. CacheMaintenance.Prune(cache, limit)];
         }
         else return null;
         foreach (var line in lines) output.Line(line, minimum: Verbosity.Quiet);
@@ -295,10 +299,15 @@ public sealed partial class PipelineHost
         if (missing.Count > 0) throw new UsageException(string.Join("\n", missing));
     }
 
+    static IEnumerable<string> TooShortSecrets(BoundParameter secret) =>
+        SecretTexts(secret.Value).Select(SecretMasker.TooShort).OfType<string>().Take(1)
+            .Select(why => $"Parameter '{secret.Parameter.MemberName}' (from {secret.Source}): {why}.");
+
+    static IEnumerable<string?> SecretTexts(object? value) =>
+        value is Array array ? array.Cast<object?>().Select(item => item?.ToString()) : [value?.ToString()];
+
     static void AddSecrets(SecretMasker masker, object? value)
     {
-        if (value is Array array)
-            foreach (var item in array) masker.Add(item?.ToString());
-        else masker.Add(value?.ToString());
+        foreach (var text in SecretTexts(value)) masker.Add(text);
     }
 }

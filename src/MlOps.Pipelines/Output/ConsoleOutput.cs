@@ -23,12 +23,12 @@ sealed class ConsoleOutput(TextWriter writer, bool colors, bool gitHubActions, S
     public void Line(string text = "", Style style = Style.Plain, Verbosity minimum = Verbosity.Normal)
     {
         if (Verbosity < minimum) return;
-        Write(Paint(Masker.Mask(text), style));
+        Write(Paint(Masker.Apply(text), style));
     }
 
     public void Log(LogLevel level, string text)
     {
-        var masked = Masker.Mask(text);
+        var masked = Masker.Apply(text);
         switch (level)
         {
             case LogLevel.Debug when Verbosity >= Verbosity.Verbose:
@@ -63,7 +63,7 @@ sealed class ConsoleOutput(TextWriter writer, bool colors, bool gitHubActions, S
     /// <summary>A failed target, as an annotation on GitHub Actions and an error line elsewhere.</summary>
     public void TargetFailure(string name, string message)
     {
-        var masked = Masker.Mask(message);
+        var masked = Masker.Apply(message);
         Write(GitHubActions
             ? $"::error title={Escape(name)} failed::{Escape(masked)}"
             : Paint($"error: {name} failed: {masked}", Style.Error));

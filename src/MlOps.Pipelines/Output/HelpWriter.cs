@@ -53,7 +53,7 @@ static class HelpWriter
             return new[]
             {
                 $"    --{p.CliName} <{ValueConverter.ShortName(p.Type)}>",
-                p.Description,
+                p.Range is { } range ? $"{p.Description} ({range})" : p.Description,
                 $"= {shown} ({value.Source})",
             };
         }).Concat(moreRows ?? []).ToList();

@@ -23,11 +23,21 @@ sealed class ParameterBinder(
 {
     public const string DefaultSource = "default";
 
-    public BoundParameter Bind(ParameterModel parameter) =>
+    public BoundParameter Bind(ParameterModel parameter) => InRange(
         FromCommandLine(parameter)
         ?? FromEnvironment(parameter)
         ?? files.Select(file => FromFile(parameter, file)).FirstOrDefault(bound => bound is not null)
-        ?? new BoundParameter(parameter, DefaultSource, parameter.DefaultValue, null);
+        ?? new BoundParameter(parameter, DefaultSource, parameter.DefaultValue, null));
+
+    /// <summary>A value outside the parameter's declared range becomes its error, naming the option and the range.</summary>
+    static BoundParameter InRange(BoundParameter bound)
+    {
+        var parameter = bound.Parameter;
+        if (bound.Error is not null || parameter.Range is not { } range || range.FirstOutside(bound.Value) is not { } outside) return bound;
+        var shown = parameter.IsSecret ? "***" : System.Convert.ToString(outside, System.Globalization.CultureInfo.InvariantCulture);
+        var from = bound.Source.StartsWith("command line", StringComparison.Ordinal) ? "" : $" (from {bound.Source})";
+        return bound with { Value = null, Error = $"--{parameter.CliName} {shown}{from} is out of range; expected {range}." };
+    }
 
     BoundParameter? FromCommandLine(ParameterModel parameter) =>
         commandLine.TryGetValue(parameter.CliName, out var values)

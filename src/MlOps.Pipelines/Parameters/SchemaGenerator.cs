@@ -31,7 +31,7 @@ static class SchemaGenerator
                 if (!written.Add(parameter.MemberName)) continue;
                 json.WriteStartObject(parameter.MemberName);
                 var isTargetList = parameter.OwnerName is null && parameter.MemberName is "Target" or "Skip";
-                WriteType(json, parameter.Type, isTargetList ? targetNames : null);
+                WriteType(json, parameter.Type, isTargetList ? targetNames : null, parameter.Range);
                 json.WriteString("description", parameter.Description + (parameter.IsSecret ? " (secret)" : ""));
                 json.WriteEndObject();
             }
@@ -41,13 +41,13 @@ static class SchemaGenerator
         return Encoding.UTF8.GetString(stream.ToArray()).ReplaceLineEndings("\n") + "\n";
     }
 
-    static void WriteType(Utf8JsonWriter json, Type type, IReadOnlyList<string>? names, bool isElement = false)
+    static void WriteType(Utf8JsonWriter json, Type type, IReadOnlyList<string>? names, ParameterRange? range, bool isElement = false)
     {
         if (type.IsArray)
         {
             json.WriteString("type", "array");
             json.WriteStartObject("items");
-            WriteType(json, type.GetElementType()!, names, isElement: true);
+            WriteType(json, type.GetElementType()!, names, range, isElement: true);
             json.WriteEndObject();
             return;
         }
@@ -68,6 +68,10 @@ static class SchemaGenerator
             json.WriteEndArray();
         }
         else json.WriteString("type", jsonType);
+
+        // Draft-07 keywords: exclusiveMinimum/exclusiveMaximum are numbers, not flags.
+        if (range?.Minimum is { } minimum) json.WriteNumber(range.MinimumExclusive ? "exclusiveMinimum" : "minimum", minimum);
+        if (range?.Maximum is { } maximum) json.WriteNumber(range.MaximumExclusive ? "exclusiveMaximum" : "maximum", maximum);
 
         var values = underlying.IsEnum ? Enum.GetNames(underlying).Select(ParameterNames.ToKebabCase).ToList() : names;
         if (values is null) return;

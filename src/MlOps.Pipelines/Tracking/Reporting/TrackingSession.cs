@@ -119,7 +119,8 @@ internal sealed class TrackingSession : IAsyncDisposable
 
     internal TrackingOperation Append(TrackingOperation operation)
     {
-        var numbered = _journal.Append(operation);
+        // Secrets are masked here, before the journal: every report reaches the store through it.
+        var numbered = _journal.Append(_output.Masker.Mask(operation));
         _wake.Release();
         return numbered;
     }
