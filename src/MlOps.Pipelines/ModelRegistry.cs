@@ -16,6 +16,12 @@ public sealed class ModelRegistry
     /// <summary>How long a change waits for the store to confirm it before it is left to SyncRuns.</summary>
     static readonly TimeSpan ConfirmLimit = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a target waits for the registry to answer a question (retries included) before it fails: a target that
+    /// needs the champion must not wait minutes for a server that is down.
+    /// </summary>
+    internal static readonly TimeSpan AnswerLimit = TimeSpan.FromSeconds(10);
+
     readonly TrackingSession _session;
     readonly TargetTracker _tracker;
 
@@ -31,8 +37,11 @@ public sealed class ModelRegistry
     /// <summary>The version <paramref name="alias"/> points to, or null when the model or the alias does not exist.</summary>
     public async Task<RegisteredVersion?> GetAsync(string model, string alias, CancellationToken cancellation = default)
     {
-        var version = await _session.Store.GetModelVersionByAliasAsync(model, alias, cancellation);
-        return version is null ? null : await DescribeAsync(version, cancellation);
+        return await AskAsync(async limited =>
+        {
+            var version = await _session.Store.GetModelVersionByAliasAsync(model, alias, limited);
+            return version is null ? null : await DescribeAsync(version, limited);
+        }, cancellation);
     }
 
     /// <summary>
@@ -46,7 +55,8 @@ public sealed class ModelRegistry
         var sequence = _tracker.Register(model, folder, tags, aliases);
         if (!await _session.WaitAcknowledgedAsync(sequence, ConfirmLimit, cancellation)) return null;
         var version = _session.RegisteredVersion(sequence);
-        return version is null ? null : await DescribeAsync(await _session.Store.GetModelVersionAsync(model, version, cancellation), cancellation);
+        return version is null ? null : await AskAsync(async limited => await DescribeAsync(await _session.Store.GetModelVersionAsync(model, version, limited), limited), cancellation,
+            $"version {version} of {model} was registered, but could not be read back");
     }
 
     /// <summary>Points <paramref name="alias"/> at an existing version (a rollback); false when the store did not confirm in time.</summary>
@@ -78,17 +88,48 @@ public sealed class ModelRegistry
         var slash = rest.LastIndexOf('/');
         if (slash > 0 && long.TryParse(rest[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
         {
-            try
+            return await AskAsync<RegisteredVersion?>(async limited =>
             {
-                return await DescribeAsync(await _session.Store.GetModelVersionAsync(rest[..slash], rest[(slash + 1)..], cancellation), cancellation);
-            }
-            catch (TrackingException e) when (e.ErrorCode == "RESOURCE_DOES_NOT_EXIST")
-            {
-                return null;
-            }
+                try
+                {
+                    return await DescribeAsync(await _session.Store.GetModelVersionAsync(rest[..slash], rest[(slash + 1)..], limited), limited);
+                }
+                catch (TrackingException e) when (e.ErrorCode == "RESOURCE_DOES_NOT_EXIST")
+                {
+                    return null;
+                }
+            }, cancellation);
         }
         throw new ArgumentException($"'{modelUri}' names no alias or version number: use models:/<name>@<alias> or models:/<name>/<version> (stages and 'latest' are deprecated by MLflow).", nameof(modelUri));
     }
+
+    /// <summary>
+    /// Asks the store within <see cref="AnswerLimit"/>; a store that is unreachable, refuses the credentials or does
+    /// not answer in time fails the target with one line naming it (at once when the build's sender already found so).
+    /// </summary>
+    async Task<T> AskAsync<T>(Func<CancellationToken, Task<T>> question, CancellationToken cancellation, string consequence = "nothing was registered")
+    {
+        if (_session.Offline is { } offline) throw Unavailable(offline, consequence);
+        using var limit = new CancellationTokenSource(AnswerLimit, _session.Clock);
+        using var limited = CancellationTokenSource.CreateLinkedTokenSource(cancellation, limit.Token);
+        try
+        {
+            return await question(limited.Token);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellation.IsCancellationRequested)
+        {
+            var why = _session.Store.LastFailure is { } failure ? $" ({failure})" : "";
+            throw new RegistryUnavailableException($"The model registry at {Location} did not answer within {AnswerLimit.TotalSeconds:0} s{why}; {consequence}.");
+        }
+        catch (TrackingException e) when (e.Transient || e.CredentialsRefused)
+        {
+            throw Unavailable(e, consequence);
+        }
+    }
+
+    RegistryUnavailableException Unavailable(TrackingException e, string consequence) => new(e.CredentialsRefused
+        ? $"The model registry at {Location} refused the credentials (HTTP {e.HttpStatus}); {consequence}."
+        : $"The model registry at {Location} cannot be reached ({e.Message}); {consequence}.");
 
     async Task<RegisteredVersion> DescribeAsync(ModelVersion version, CancellationToken cancellation)
     {
@@ -98,3 +139,6 @@ public sealed class ModelRegistry
         return new RegisteredVersion(version.Name, version.Version, version.RunId, version.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal), metrics);
     }
 }
+
+/// <summary>A target needed an answer from the model registry and got none: the store is down, slow or refuses the credentials.</summary>
+internal sealed class RegistryUnavailableException(string message) : Exception(message);

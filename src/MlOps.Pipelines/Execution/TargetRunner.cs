@@ -69,7 +69,8 @@ sealed class TargetRunner(ConsoleOutput output, BuildCache cache, ExecutionOptio
             var message = Describe(exception);
             run.Note = message.Split('\n')[0].TrimEnd();
             output.TargetFailure(target.DisplayName, message);
-            if (!run.GateWithheld)
+            // Neither a refused gate nor an unreachable registry is a bug: their one line says it all.
+            if (!run.GateWithheld && exception is not RegistryUnavailableException)
             {
                 if (output.Verbosity >= Verbosity.Verbose) output.Line(exception.ToString(), Style.Dim, Verbosity.Verbose);
                 else output.Line("(run with --verbosity verbose for the stack trace)", Style.Dim);
@@ -126,7 +127,7 @@ sealed class TargetRunner(ConsoleOutput output, BuildCache cache, ExecutionOptio
     static string Describe(Exception exception)
     {
         var message = exception.Message.ReplaceLineEndings("\n");
-        return exception is GateFailedException or IOException or InvalidDataException or FormatException or InvalidOperationException
+        return exception is GateFailedException or RegistryUnavailableException or IOException or InvalidDataException or FormatException or InvalidOperationException
             ? message
             : $"{exception.GetType().Name}: {message}";
     }

@@ -56,8 +56,11 @@ internal interface ITrackingStore
 
     Task<ModelVersion> GetModelVersionAsync(string name, string version, CancellationToken cancellation);
 
-    /// <summary>The versions of <paramref name="name"/> registered from run <paramref name="runId"/> (none when the model does not exist).</summary>
-    Task<IReadOnlyList<ModelVersion>> FindModelVersionsAsync(string name, string runId, CancellationToken cancellation);
+    /// <summary>
+    /// The versions of <paramref name="name"/> registered from run <paramref name="runId"/>, or all of them when it is
+    /// null, oldest first (none when the model does not exist).
+    /// </summary>
+    Task<IReadOnlyList<ModelVersion>> FindModelVersionsAsync(string name, string? runId, CancellationToken cancellation);
 
     /// <summary>The version the alias points to, or null when the alias (or the model) does not exist.</summary>
     Task<ModelVersion?> GetModelVersionByAliasAsync(string name, string alias, CancellationToken cancellation);
@@ -65,4 +68,14 @@ internal interface ITrackingStore
     Task SetAliasAsync(string name, string alias, string version, CancellationToken cancellation);
 
     Task DeleteAliasAsync(string name, string alias, CancellationToken cancellation);
+
+    /// <summary>
+    /// Before resend <paramref name="resend"/> (from 1) of an operation whose outcome was unknown
+    /// (<see cref="TrackingException.OutcomeUnknown"/>): waits as the store's retry policy says and returns true, or
+    /// returns false when no resend is left. A store that always knows its outcomes never resends.
+    /// </summary>
+    Task<bool> WaitBeforeResendAsync(int resend, TrackingException failure, CancellationToken cancellation) => Task.FromResult(false);
+
+    /// <summary>Why the latest attempt to reach the store failed, while calls are still retrying (null when it answered).</summary>
+    string? LastFailure => null;
 }

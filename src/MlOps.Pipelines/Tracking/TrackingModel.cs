@@ -47,6 +47,21 @@ internal sealed class TrackingException(string errorCode, string message, int? h
     /// <summary>True when the outcome is unknown or the server may succeed later (connection lost, timeout, 408, 429, 5xx).</summary>
     public bool Transient => HttpStatus is 408 or 429 or >= 500 || ErrorCode is ConnectionError or DeadlineExceeded;
 
+    /// <summary>
+    /// The server may have applied the request although it did not say so (a lost answer, a timeout, a 5xx after the
+    /// backend took it): the caller finds out what was applied before it sends the request again.
+    /// </summary>
+    public bool OutcomeUnknown { get; init; }
+
+    /// <summary>How long the server asked to wait (Retry-After), when it did.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>
+    /// The server refused the credentials (401, 403): not the operation's fault, and not for good either, since the
+    /// same operation succeeds with the right credentials. Whatever waits to be sent is kept.
+    /// </summary>
+    public bool CredentialsRefused => HttpStatus is 401 or 403;
+
     public const string ConnectionError = "CONNECTION_ERROR";
     public const string DeadlineExceeded = "DEADLINE_EXCEEDED";
 }

@@ -15,10 +15,15 @@ internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged
     /// <summary>Tag on every model version: the journal operation that created it.</summary>
     public const string OperationTag = "mlops.journal_operation";
 
+    /// <summary>Tag on every model version: the <see cref="FolderContent.Sha256"/> of the files it was registered from.</summary>
+    public const string ContentTag = "mlops.content_sha256";
+
     /// <summary>
-    /// Replays until the journal is drained; returns how many operations were sent. A transient failure (server
-    /// unreachable, 429, 5xx) propagates and leaves the rest for later; an operation the store refuses for good is
-    /// recorded in <see cref="JournalState.Rejected"/> and replay goes on.
+    /// Replays until the journal is drained; returns how many operations were sent. An operation whose outcome is
+    /// unknown (a lost answer, a timeout, a 5xx) is completed and sent again as often as the store's retry policy
+    /// allows. A transient failure that outlasts it (server unreachable, 429, 5xx) or refused credentials (401, 403)
+    /// propagate and leave the rest for later; an operation the store refuses for good is recorded in
+    /// <see cref="JournalState.Rejected"/> and replay goes on.
     /// </summary>
     public async Task<int> ReplayAsync(TrackingJournal journal, CancellationToken cancellation)
     {
@@ -31,9 +36,9 @@ internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged
             var state = journal.State;
             try
             {
-                state = await ApplyAsync(operation, journal, maybeApplied, cancellation);
+                state = await ApplyUntilKnownAsync(operation, journal, maybeApplied, cancellation);
             }
-            catch (TrackingException e) when (!e.Transient)
+            catch (TrackingException e) when (!e.Transient && !e.CredentialsRefused)
             {
                 state = state with { Rejected = new(state.Rejected) { [operation.Sequence] = $"{e.ErrorCode}: {e.Message}" } };
             }
@@ -42,6 +47,29 @@ internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged
             sent++;
         }
         return sent;
+    }
+
+    /// <summary>
+    /// Applies <paramref name="operation"/>; after an unknown outcome, waits as the store says and applies it again as
+    /// possibly applied, which finds what reached the store instead of repeating it.
+    /// </summary>
+    async Task<JournalState> ApplyUntilKnownAsync(TrackingOperation operation, TrackingJournal journal, bool maybeApplied, CancellationToken cancellation)
+    {
+        for (var resend = 1; ; resend++)
+        {
+            TrackingException unknown;
+            try
+            {
+                return await ApplyAsync(operation, journal, maybeApplied, cancellation);
+            }
+            catch (TrackingException e) when (e.OutcomeUnknown)
+            {
+                unknown = e;
+            }
+            if (!await store.WaitBeforeResendAsync(resend, unknown, cancellation))
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(unknown);
+            maybeApplied = true;
+        }
     }
 
     async Task<JournalState> ApplyAsync(TrackingOperation operation, TrackingJournal journal, bool maybeApplied, CancellationToken cancellation)
@@ -148,9 +176,20 @@ internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged
     {
         var runId = RunId(state, register.RunKey);
         var marker = new Tag(OperationTag, $"{journalId}:{register.Sequence}");
+        var tags = register.Tags.Append(marker).ToList();
         ModelVersion? version = null;
-        if (maybeApplied)
+        if (register.ContentSha256 is { } content)
+        {
+            // The same files registered before - by this operation before a lost answer, or by another build (a
+            // registration that waited in its journal, then a Deploy of the same package): that version is the one.
+            var identity = new Tag(ContentTag, content);
+            tags.Add(identity);
+            version = (await store.FindModelVersionsAsync(register.Model, null, cancellation)).LastOrDefault(v => v.Tags.Contains(identity));
+        }
+        else if (maybeApplied)
+        {
             version = (await store.FindModelVersionsAsync(register.Model, runId, cancellation)).FirstOrDefault(v => v.Tags.Contains(marker));
+        }
         if (version is null)
         {
             if (await store.GetRegisteredModelAsync(register.Model, cancellation) is null)
@@ -163,7 +202,7 @@ internal sealed class JournalReplayer(ITrackingStore store, Action? acknowledged
                 {
                 }
             }
-            version = await store.CreateModelVersionAsync(register.Model, runId, register.ArtifactPath, [.. register.Tags, marker], cancellation);
+            version = await store.CreateModelVersionAsync(register.Model, runId, register.ArtifactPath, tags, cancellation);
         }
         foreach (var alias in register.Aliases) await store.SetAliasAsync(register.Model, alias, version.Version, cancellation);
         return state with { Versions = new(state.Versions) { [register.Sequence] = version.Version } };

@@ -36,8 +36,12 @@ internal sealed record LogArtifact(string RunKey, string StoredFile, string Arti
 
 internal sealed record EndRun(string RunKey, RunStatus Status, long EndTime) : TrackingOperation;
 
-/// <summary>A new version of <see cref="Model"/> from the run's artefact folder, tagged so a replay can find it again.</summary>
-internal sealed record RegisterVersion(string Model, string RunKey, string ArtifactPath, IReadOnlyList<Tag> Tags, IReadOnlyList<string> Aliases) : TrackingOperation;
+/// <summary>
+/// A new version of <see cref="Model"/> from the run's artefact folder, tagged so a replay can find it again.
+/// <see cref="ContentSha256"/> identifies the folder's files: a version with the same content is not registered twice
+/// (null in journals written before it existed).
+/// </summary>
+internal sealed record RegisterVersion(string Model, string RunKey, string ArtifactPath, IReadOnlyList<Tag> Tags, IReadOnlyList<string> Aliases, string? ContentSha256 = null) : TrackingOperation;
 
 /// <summary>Points an alias at a version that already exists (e.g. a rollback).</summary>
 internal sealed record SetAlias(string Model, string Alias, string Version) : TrackingOperation;

@@ -492,10 +492,10 @@ internal sealed partial class LocalTrackingStore : ITrackingStore
         }
     });
 
-    public Task<IReadOnlyList<ModelVersion>> FindModelVersionsAsync(string name, string runId, CancellationToken cancellation) => Run(cancellation, () =>
+    public Task<IReadOnlyList<ModelVersion>> FindModelVersionsAsync(string name, string? runId, CancellationToken cancellation) => Run(cancellation, () =>
     {
         var directory = ModelDirectory(name);
-        TrackingLimits.ValidateRunId(runId);
+        if (runId is not null) TrackingLimits.ValidateRunId(runId);
         lock (_registryLock)
         {
             if (!File.Exists(Path.Combine(directory, MetaFile))) return (IReadOnlyList<ModelVersion>)[];
@@ -507,7 +507,7 @@ internal sealed partial class LocalTrackingStore : ITrackingStore
                 var metaFile = Path.Combine(versionDirectory, MetaFile);
                 if (!File.Exists(metaFile)) continue;
                 var meta = ReadYaml(metaFile);
-                if (meta.GetString("current_stage") == DeletedInternalStage || meta.GetString("run_id") != runId) continue;
+                if (meta.GetString("current_stage") == DeletedInternalStage || (runId is not null && meta.GetString("run_id") != runId)) continue;
                 found.Add((number, ReadVersion(directory, number.ToString(CultureInfo.InvariantCulture))));
             }
             return found.OrderBy(f => f.Number).Select(f => f.Version).ToList();

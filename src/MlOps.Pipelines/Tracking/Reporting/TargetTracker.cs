@@ -108,7 +108,7 @@ internal sealed class TargetTracker
     public long Register(string model, string folder, IReadOnlyDictionary<string, string> tags, IReadOnlyList<string> aliases)
     {
         UploadFolder(folder, "model");
-        return _session.Append(new RegisterVersion(model, RunKey, "model", [.. tags.Select(t => new Tag(t.Key, t.Value))], aliases)).Sequence;
+        return _session.Append(new RegisterVersion(model, RunKey, "model", [.. tags.Select(t => new Tag(t.Key, t.Value))], aliases, FolderContent.Sha256(folder))).Sequence;
     }
 
     public long SetAlias(string model, string alias, string version) => _session.Append(new SetAlias(model, alias, version)).Sequence;

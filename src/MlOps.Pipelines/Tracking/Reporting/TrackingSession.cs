@@ -44,6 +44,9 @@ internal sealed class TrackingSession : IAsyncDisposable
 
     public string Location => _store.Location;
 
+    /// <summary>Why the sender stopped (the store unreachable, the credentials refused), or null while it is sending.</summary>
+    internal TrackingException? Offline => _offline;
+
     /// <summary>Starts reporting invocation <paramref name="invocation"/> and the parent run of each pipeline in the plan.</summary>
     public static TrackingSession Start(ITrackingStore store, AbsolutePath root, string invocation, IReadOnlyList<TargetModel> plan,
         IReadOnlyDictionary<PipelineModel, IReadOnlyList<Param>> parameters, IReadOnlyList<Tag> standardTags, ConsoleOutput output, bool required,
@@ -185,7 +188,7 @@ internal sealed class TrackingSession : IAsyncDisposable
                     await replayer.ReplayAsync(earlier, _stop.Token);
                     earlier.DeleteIfDone();
                 }
-                catch (Exception e) when (e is not (OperationCanceledException or TrackingException { Transient: true }))
+                catch (Exception e) when (e is not (OperationCanceledException or TrackingException { Transient: true } or TrackingException { CredentialsRefused: true }))
                 {
                     // Another build's journal (killed mid-write, or being deleted by its own build): it stays
                     // for SyncRuns, and this build's own runs are still sent.
@@ -207,7 +210,7 @@ internal sealed class TrackingSession : IAsyncDisposable
         catch (Exception e)
         {
             // Tracking never fails the build (unless required): what was not sent stays in the journal.
-            _offline = e is TrackingException { Transient: true } transient ? transient
+            _offline = e is TrackingException { Transient: true } or TrackingException { CredentialsRefused: true } ? (TrackingException)e
                 : new TrackingException("INTERNAL_ERROR", $"{e.GetType().Name}: {e.Message}", inner: e);
         }
     }
@@ -231,8 +234,10 @@ internal sealed class TrackingSession : IAsyncDisposable
         }
         var why = _offline switch
         {
+            { CredentialsRefused: true } e => CredentialsRefused(_store, e),
             { Transient: true } e => $"the tracking store at {_store.Location} is unreachable ({e.Message})",
             { } e => $"sending to the tracking store at {_store.Location} stopped ({e.Message})",
+            null when _store.LastFailure is { } failure => $"the tracking store at {_store.Location} is unreachable ({failure}; still retrying when the build ended)",
             null => $"the tracking store at {_store.Location} is slow",
         };
         var message = $"{why}; {waiting} operation(s) kept in {Path.GetRelativePath(Directory.GetCurrentDirectory(), _journal.Folder)}: ./build.sh SyncRuns sends them (the next build tries too).";
@@ -269,11 +274,12 @@ internal sealed class TrackingSession : IAsyncDisposable
                     if (!journal.DeleteIfDone() && !journal.State.Closed)
                         output.Line($"{journal.Id}: still open (its build is running); sent what it holds so far", Style.Dim);
                 }
-                catch (TrackingException e) when (e.Transient)
+                catch (TrackingException e) when (e.Transient || e.CredentialsRefused)
                 {
                     left++;
+                    var problem = e.CredentialsRefused ? CredentialsRefused(store, e) : e.Message;
                     var hint = store == current ? "" : $" It belongs to {store.Location}, not to this environment's store ({current.Location}), so it was sent without the environment's credentials; to send it with credentials, set MLFLOW_TRACKING_URI={store.Location} and that server's credentials, then run ./build.sh SyncRuns again.";
-                    output.Log(LogLevel.Error, $"{journal.Id}: not sent to {store.Location} now: {e.Message}; {journal.Waiting} operation(s) still waiting.{hint}");
+                    output.Log(LogLevel.Error, $"{journal.Id}: not sent to {store.Location} now: {problem}; {journal.Waiting} operation(s) still waiting.{hint}");
                 }
             }
         }
@@ -283,4 +289,8 @@ internal sealed class TrackingSession : IAsyncDisposable
         }
         return left;
     }
+
+    /// <summary>Names the server and the status, never the credentials; says which variables SyncRuns reads.</summary>
+    static string CredentialsRefused(ITrackingStore store, TrackingException e) =>
+        $"the tracking server at {store.Location} refused the credentials (HTTP {e.HttpStatus} {e.ErrorCode}); set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD";
 }

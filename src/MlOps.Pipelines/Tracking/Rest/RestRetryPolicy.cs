@@ -11,10 +11,11 @@ internal static class RestRetryPolicy
     public static bool IsRetriedStatus(int status) => status is 408 or 429 or 500 or 502 or 503 or 504;
 
     /// <summary>
-    /// The retried statuses that say the server did not handle the request (timed out waiting for it, rate limit,
-    /// unavailable), so that even a non-idempotent request may be sent again; 500, 502 and 504 leave the outcome unknown.
+    /// The retried statuses that say the server did not handle the request (timed out waiting for it, rate limit),
+    /// so that even a non-idempotent request may be sent again. 500, 502, 503 and 504 leave the outcome unknown: a
+    /// reverse proxy answers them when the backend is slow or restarting, possibly after the backend applied it.
     /// </summary>
-    public static bool IsUnhandledStatus(int status) => status is 408 or 429 or 503;
+    public static bool IsUnhandledStatus(int status) => status is 408 or 429;
 
     /// <summary>Statuses whose Retry-After header replaces the computed delay (urllib3 also retries a 413 that has one).</summary>
     public static bool HonoursRetryAfter(int status) => status is 413 or 429 or 503;

@@ -36,6 +36,16 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
 
     public void Dispose() => _transport.Dispose();
 
+    public string? LastFailure => _transport.LastFailure;
+
+    /// <summary>As many resends as retries (MLFLOW_HTTP_REQUEST_MAX_RETRIES), paced like them.</summary>
+    public async Task<bool> WaitBeforeResendAsync(int resend, TrackingException failure, CancellationToken cancellation)
+    {
+        if (resend > Options.MaxRetries) return false;
+        await _transport.WaitBeforeRetryAsync(resend, failure.RetryAfter, cancellation).ConfigureAwait(false);
+        return true;
+    }
+
     // Experiments
 
     public async Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellation)
@@ -368,25 +378,30 @@ internal sealed class RestTrackingStore : ITrackingStore, IDisposable
         return ReadModelVersion(Object(response, "model_version"));
     }
 
-    public async Task<IReadOnlyList<ModelVersion>> FindModelVersionsAsync(string name, string runId, CancellationToken cancellation)
+    public async Task<IReadOnlyList<ModelVersion>> FindModelVersionsAsync(string name, string? runId, CancellationToken cancellation)
     {
         TrackingLimits.ValidateModelName(name);
-        TrackingLimits.ValidateRunId(runId);
-        // Only run_id in the filter: registry search of older servers takes a single clause, so the name is compared
-        // here. A validated run id cannot contain a quote.
-        var filter = $"run_id = '{runId}'";
+        if (runId is not null) TrackingLimits.ValidateRunId(runId);
+        // One clause: registry search of older servers takes a single one, so the name is compared here when the run
+        // is the filter. A validated run id cannot contain a quote; a name with both kinds cannot be written.
+        var filter = runId is not null ? $"run_id = '{runId}'"
+            : !name.Contains('\'', StringComparison.Ordinal) ? $"name = '{name}'"
+            : !name.Contains('"', StringComparison.Ordinal) ? $"name = \"{name}\""
+            : "";
         var versions = new List<ModelVersion>();
         string? pageToken = null;
         do
         {
-            var query = new List<(string, string)> { ("filter", filter), ("max_results", VersionSearchPageSize.ToString(CultureInfo.InvariantCulture)) };
+            var query = new List<(string, string)>();
+            if (filter.Length > 0) query.Add(("filter", filter));
+            query.Add(("max_results", VersionSearchPageSize.ToString(CultureInfo.InvariantCulture)));
             if (pageToken is not null) query.Add(("page_token", pageToken));
             var response = await GetAsync("/mlflow/model-versions/search", cancellation, [.. query]).ConfigureAwait(false);
             foreach (var item in Array(response, "model_versions"))
             {
                 // The server's filter is trusted only to narrow down: name and run are compared here, exactly.
                 var version = ReadModelVersion(item);
-                if (version.Name != name || version.RunId != runId) continue;
+                if (version.Name != name || (runId is not null && version.RunId != runId)) continue;
                 if (!versions.Any(v => v.Version == version.Version)) versions.Add(version);
             }
             pageToken = OptionalString(response, "next_page_token");

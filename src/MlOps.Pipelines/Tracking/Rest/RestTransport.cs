@@ -41,10 +41,11 @@ internal enum RetryMode
 
     /// <summary>
     /// The request is not idempotent (it creates a run or a model version, or appends metric points): repeat it only
-    /// when the server certainly did not handle it - 408, 429, 503, a Retry-After on 413, or no connection at all.
+    /// when the server certainly did not handle it - 408, 429, a Retry-After on 413, or no connection at all.
     /// When the outcome is unknown - the connection was lost after the request may have been sent, the attempt timed
-    /// out, or the server answered 500, 502 or 504 (a store may have written part of it) - fail at once with a
-    /// transient <see cref="TrackingException"/>: the caller finds out what was applied and completes it.
+    /// out, or the server answered 500, 502, 503 or 504 (a proxy's answer after the backend applied it, or a store
+    /// that wrote part of it) - fail at once with a transient <see cref="TrackingException"/> whose
+    /// <see cref="TrackingException.OutcomeUnknown"/> is set: the caller finds out what was applied and completes it.
     /// </summary>
     UnlessOutcomeUnknown,
 }
@@ -84,6 +85,14 @@ internal sealed class RestTransport : IDisposable
         ?? typeof(RestTransport).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     public RestTrackingOptions Options => _options;
+
+    volatile string? _lastFailure;
+
+    /// <summary>
+    /// What went wrong with the latest attempt when it failed (a refused connection, a timeout, a retried status),
+    /// null when it was answered: says why a call still retrying has not returned.
+    /// </summary>
+    public string? LastFailure => _lastFailure;
 
     public void Dispose() => _http.Dispose();
 
@@ -133,7 +142,14 @@ internal sealed class RestTransport : IDisposable
             return bytes;
         };
         var response = await SendAsync(method, url, content, _options.Timeout, what, retry, cancellation).ConfigureAwait(false);
-        if (!response.IsSuccess) throw ToException(response, what);
+        if (!response.IsSuccess)
+        {
+            var error = ToException(response, what);
+            // Returned without retrying only because it may have been applied (see RetryMode.UnlessOutcomeUnknown).
+            throw retry == RetryMode.UnlessOutcomeUnknown && error.Transient && !RestRetryPolicy.IsUnhandledStatus(response.Status)
+                ? new TrackingException(error.ErrorCode, error.Message, error.HttpStatus) { OutcomeUnknown = true, RetryAfter = response.RetryAfter }
+                : error;
+        }
         try
         {
             using var document = JsonDocument.Parse(response.Body);
@@ -170,11 +186,13 @@ internal sealed class RestTransport : IDisposable
             try
             {
                 response = await SendOnceAsync(method, url, body, timeout, cancellation).ConfigureAwait(false);
+                _lastFailure = RestRetryPolicy.IsRetriedStatus(response.Status) ? $"HTTP {response.Status} {response.Reason}".TrimEnd() : null;
                 if (!ShouldRetry(response, retry)) return response;
             }
             catch (Exception e) when (IsConnectionFailure(e, cancellation))
             {
                 failure = e;
+                _lastFailure = e is OperationCanceledException ? $"no answer within {timeout.TotalSeconds:0.###} s" : e.Message;
             }
 
             var outcomeUnknown = failure is not null && retry == RetryMode.UnlessOutcomeUnknown && !NeverSent(failure);
@@ -191,20 +209,32 @@ internal sealed class RestTransport : IDisposable
                     timedOut ? RestErrorCodes.Timeout : RestErrorCodes.ConnectionError,
                     $"{what}: {problem}: {reason}",
                     httpStatus: null,
-                    failure);
+                    failure)
+                { OutcomeUnknown = outcomeUnknown };
             }
 
-            var failures = retries + 1;
-            var delay = response?.RetryAfter is { } retryAfter && _options.RespectRetryAfter && RestRetryPolicy.HonoursRetryAfter(response.Status)
-                ? retryAfter
-                : RestRetryPolicy.Backoff(failures, _options.BackoffFactor, _options.BackoffJitter, failures <= 1 ? 0 : _hooks.NextRandom());
-            await _hooks.Delay(delay, cancellation).ConfigureAwait(false);
+            var retryAfter = response is not null && RestRetryPolicy.HonoursRetryAfter(response.Status) ? response.RetryAfter : null;
+            await WaitBeforeRetryAsync(retries + 1, retryAfter, cancellation).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Waits as before retry <paramref name="failures"/> (1-based): what a Retry-After header asked for when it is
+    /// honoured, else the backoff. Also paces the caller's resends after an unknown outcome.
+    /// </summary>
+    public Task WaitBeforeRetryAsync(int failures, TimeSpan? retryAfter, CancellationToken cancellation)
+    {
+        var delay = retryAfter is { } asked && _options.RespectRetryAfter
+            ? asked
+            : RestRetryPolicy.Backoff(failures, _options.BackoffFactor, _options.BackoffJitter, failures <= 1 ? 0 : _hooks.NextRandom());
+        return _hooks.Delay(delay, cancellation);
     }
 
     bool ShouldRetry(RestResponse response, RetryMode retry) =>
         (retry == RetryMode.Always ? RestRetryPolicy.IsRetriedStatus(response.Status) : RestRetryPolicy.IsUnhandledStatus(response.Status))
-        || (_options.RespectRetryAfter && response.RetryAfter is not null && RestRetryPolicy.HonoursRetryAfter(response.Status));
+        || (_options.RespectRetryAfter && response.RetryAfter is not null && RestRetryPolicy.HonoursRetryAfter(response.Status)
+            // A 503 asks for a wait, but may still come from a proxy after the backend applied the request.
+            && (retry == RetryMode.Always || response.Status != 503));
 
     /// <summary>
     /// True when the request certainly never left: no connection could be made (refused, unreachable, the name did not
@@ -276,7 +306,7 @@ internal sealed class RestTransport : IDisposable
         {
             message = $"{what} answered HTTP {response.Status} {code}";
         }
-        return new TrackingException(code!, message!, response.Status);
+        return new TrackingException(code!, message!, response.Status) { RetryAfter = response.RetryAfter };
     }
 
     /// <summary>The code MLflow's Python client derives from a status when the body has none (and HTTP_&lt;status&gt; for the rest).</summary>

@@ -53,19 +53,38 @@ public sealed class JournalReplay : IAsyncLifetime
         Assert.False(Directory.Exists(journal.Folder));
     }
 
+    /// <summary>A store that sends nothing again after an unknown outcome: the journal keeps the rest for later.</summary>
+    JournalReplayer WithoutResends() =>
+        new(_fixture.CreateStore(new Dictionary<string, string> { [MlOps.Pipelines.Tracking.Rest.RestTrackingOptions.MaxRetriesVariable] = "0" }));
+
     [Fact]
-    public async Task A_lost_response_to_a_batch_neither_loses_nor_duplicates_a_point()
+    public async Task A_lost_response_to_a_batch_is_completed_at_once_neither_losing_nor_duplicating_a_point()
     {
         var journal = Journal(metrics: 900);
         Server.Inject(ServerFault.DropAfterHandling(), "/mlflow/runs/log-batch");
-        var replayer = new JournalReplayer(_fixture.Store);
-        var failure = await Assert.ThrowsAsync<TrackingException>(() => replayer.ReplayAsync(journal, CancellationToken.None));
-        Assert.True(failure.Transient);
-        Assert.Equal(900, Child.Metrics.Count); // the server took the batch; the answer was lost
 
-        await replayer.ReplayAsync(journal, CancellationToken.None);
+        await new JournalReplayer(_fixture.Store).ReplayAsync(journal, CancellationToken.None);
+
         Assert.Equal(900, Child.Metrics.Count);
         Assert.Equal(Enumerable.Range(0, 900).Select(i => (long)i), Child.Metrics.Select(m => m.Step).Order());
+        Assert.Equal(1, Server.Count("/mlflow/metrics/get-history")); // reconciled before it was sent again
+        Assert.True(journal.Drained);
+        Assert.Empty(journal.State.Rejected);
+    }
+
+    [Fact]
+    public async Task A_lost_response_with_no_resend_left_stops_replay_and_the_next_replay_completes_it()
+    {
+        var journal = Journal(metrics: 900);
+        Server.Inject(ServerFault.DropAfterHandling(), "/mlflow/runs/log-batch");
+        var failure = await Assert.ThrowsAsync<TrackingException>(() => WithoutResends().ReplayAsync(journal, CancellationToken.None));
+        Assert.True(failure.Transient);
+        Assert.True(failure.OutcomeUnknown);
+        Assert.Equal(900, Child.Metrics.Count); // the server took the batch; the answer was lost
+        Assert.Equal(3, journal.State.InFlight);
+
+        await new JournalReplayer(_fixture.Store).ReplayAsync(journal, CancellationToken.None);
+        Assert.Equal(900, Child.Metrics.Count);
         Assert.True(journal.Drained);
     }
 
@@ -73,13 +92,12 @@ public sealed class JournalReplay : IAsyncLifetime
     public async Task A_batch_the_server_half_stored_is_completed_with_the_missing_points_only()
     {
         var journal = Journal(metrics: 10);
-        var replayer = new JournalReplayer(_fixture.Store);
         Server.Inject(ServerFault.DropBeforeHandling(), "/mlflow/runs/log-batch");
-        await Assert.ThrowsAsync<TrackingException>(() => replayer.ReplayAsync(journal, CancellationToken.None));
+        await Assert.ThrowsAsync<TrackingException>(() => WithoutResends().ReplayAsync(journal, CancellationToken.None));
         // Meanwhile some points reached the server by another way (as a partly applied batch would leave them).
         await _fixture.Store.LogBatchAsync(Child.RunId, Points("loss", 4), [], [], CancellationToken.None);
 
-        await replayer.ReplayAsync(journal, CancellationToken.None);
+        await new JournalReplayer(_fixture.Store).ReplayAsync(journal, CancellationToken.None);
         Assert.Equal(10, Child.Metrics.Count);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), Child.Metrics.Select(m => m.Step).Order());
     }
@@ -89,11 +107,21 @@ public sealed class JournalReplay : IAsyncLifetime
     {
         var journal = Journal(metrics: 3);
         Server.Inject(ServerFault.DropAfterHandling(), "/mlflow/runs/create");
-        var replayer = new JournalReplayer(_fixture.Store);
-        await Assert.ThrowsAsync<TrackingException>(() => replayer.ReplayAsync(journal, CancellationToken.None));
-        await replayer.ReplayAsync(journal, CancellationToken.None);
+        await new JournalReplayer(_fixture.Store).ReplayAsync(journal, CancellationToken.None);
         Assert.Equal(2, Server.Runs.Count);
         Assert.Equal(3, Child.Metrics.Count);
+        Assert.Equal(2, Server.Count("/mlflow/runs/create"));
+        Assert.Equal(1, Server.Count("/mlflow/runs/search"));
+    }
+
+    [Fact]
+    public async Task A_proxy_503_after_the_backend_created_the_run_is_reconciled_not_repeated()
+    {
+        var journal = Journal(metrics: 3);
+        Server.Inject(ServerFault.ProxyHtmlAfterHandling(503), "/mlflow/runs/create");
+        await new JournalReplayer(_fixture.Store).ReplayAsync(journal, CancellationToken.None);
+        Assert.Equal(2, Server.Runs.Count);
+        Assert.Equal(1, Server.Count("/mlflow/runs/search"));
     }
 
     [Fact]
@@ -134,9 +162,7 @@ public sealed class JournalReplay : IAsyncLifetime
         journal.Append(new LogArtifact("k", journal.Keep(model), "model/MLmodel"));
         journal.Append(new RegisterVersion("flights", "k", "model", [new Tag("mlops.package_sha256", "abc")], ["champion"]));
         Server.Inject(ServerFault.DropAfterHandling(), "/mlflow/model-versions/create");
-        var replayer = new JournalReplayer(_fixture.Store);
-        await Assert.ThrowsAsync<TrackingException>(() => replayer.ReplayAsync(journal, CancellationToken.None));
-        await replayer.ReplayAsync(journal, CancellationToken.None);
+        await new JournalReplayer(_fixture.Store).ReplayAsync(journal, CancellationToken.None);
         var registered = Server.Model("flights");
         Assert.Single(registered.Versions);
         Assert.Equal("1", journal.State.Versions[3]);

@@ -123,6 +123,18 @@ public sealed class RegistryFromTargets : IDisposable
     }
 
     [Fact]
+    public void Registering_the_same_files_again_moves_the_aliases_to_their_version_instead_of_making_another()
+    {
+        Assert.Contains("registered 1 (champion was none) tag v1", Build("Ship").Out);
+        Assert.Contains("registered 2 (champion was 1) tag v2", Build("Ship", "--content", "v2").Out);
+        var again = Build("Ship");
+        Assert.True(again.ExitCode == 0, again.All);
+        Assert.Contains("registered 1 (champion was 2) tag v1", again.Out);
+        Assert.Equal("1", File.ReadAllText(Path.Combine(_harness.Root, "mlruns", "models", "M", "aliases", "champion")));
+        Assert.Equal(2, Directory.GetDirectories(Path.Combine(_harness.Root, "mlruns", "models", "M"), "version-*").Length);
+    }
+
+    [Fact]
     public void With_tracking_off_a_target_has_no_registry()
     {
         var result = Build("Ship", "--tracking", "false");

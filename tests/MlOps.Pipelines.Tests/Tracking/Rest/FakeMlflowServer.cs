@@ -35,15 +35,18 @@ sealed partial class FakeMlflowServer : IAsyncDisposable
         _experiments["0"] = new FakeExperiment { Id = "0", Name = "Default", ArtifactLocation = DefaultArtifactRoot + "/0", CreationTime = Now(), LastUpdateTime = Now() };
     }
 
-    /// <summary>Starts a server; <paramref name="pathPrefix"/> (e.g. "/mlflow") puts every route under it, as behind a reverse proxy.</summary>
-    public static async Task<FakeMlflowServer> StartAsync(string pathPrefix = "")
+    /// <summary>
+    /// Starts a server; <paramref name="pathPrefix"/> (e.g. "/mlflow") puts every route under it, as behind a reverse
+    /// proxy; <paramref name="port"/> 0 takes a free port (another: a server coming back where one was down).
+    /// </summary>
+    public static async Task<FakeMlflowServer> StartAsync(string pathPrefix = "", int port = 0)
     {
         var server = new FakeMlflowServer(pathPrefix);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(options =>
         {
-            options.Listen(IPAddress.Loopback, 0);
+            options.Listen(IPAddress.Loopback, port);
             options.Limits.MaxRequestBodySize = null;
             options.AddServerHeader = false;
         });
@@ -125,7 +128,7 @@ sealed partial class FakeMlflowServer : IAsyncDisposable
         lock (_lock)
         {
             var pending = _faults.FirstOrDefault(f => f.Endpoint is null || path.Contains(f.Endpoint, StringComparison.Ordinal));
-            if (pending is null) return null;
+            if (pending is null) return TakeRandomFault();
             if (--pending.Remaining == 0) _faults.Remove(pending);
             return pending.Fault;
         }
@@ -227,6 +230,8 @@ sealed partial class FakeMlflowServer : IAsyncDisposable
         var response = fault?.Kind == FaultKind.Status
             ? new FakeResponse(fault.StatusCode, fault.ContentType, Encoding.UTF8.GetBytes(fault.Body ?? ""), fault.RetryAfter)
             : Dispatch(call);
+        if (fault?.Kind == FaultKind.StatusAfterHandling)
+            response = new FakeResponse(fault.StatusCode, fault.ContentType, Encoding.UTF8.GetBytes(fault.Body ?? ""), fault.RetryAfter);
 
         if (fault?.Kind == FaultKind.DropAfterHandling)
         {

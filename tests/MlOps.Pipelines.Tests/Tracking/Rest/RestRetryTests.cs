@@ -160,6 +160,7 @@ public sealed class RestRetryTests : RestTestBase
         Assert.Equal(RestErrorCodes.ConnectionError, error.ErrorCode);
         Assert.Null(error.HttpStatus);
         Assert.True(error.Transient);
+        Assert.True(error.OutcomeUnknown);
         Assert.Contains("1 attempt;", error.Message, StringComparison.Ordinal);
         Assert.Equal(1, F.Server.Count("/mlflow/runs/create"));
         Assert.Empty(F.Delays);
@@ -224,6 +225,7 @@ public sealed class RestRetryTests : RestTestBase
         var error = await Assert.ThrowsAsync<TrackingException>(() => F.Store.CreateRunAsync(experiment, "run", RestFixture.T0, [], default));
 
         Assert.True(error.Transient);
+        Assert.True(error.OutcomeUnknown);
         Assert.Equal(1, F.Server.Count("/mlflow/runs/create"));
         Assert.Empty(F.Server.Runs);
     }
@@ -241,45 +243,49 @@ public sealed class RestRetryTests : RestTestBase
         Assert.Equal(RestErrorCodes.Timeout, error.ErrorCode);
         Assert.Null(error.HttpStatus);
         Assert.True(error.Transient);
+        Assert.True(error.OutcomeUnknown);
         Assert.Contains("1 attempt;", error.Message, StringComparison.Ordinal);
         Assert.Empty(F.Delays); // every retry waits first (the first for 0 s): none was made
     }
 
     public static TheoryData<string, int> OutcomeUnknownStatuses => new()
     {
-        { "runs/create", 500 }, { "runs/create", 502 }, { "runs/create", 504 },
-        { "runs/log-batch", 500 }, { "runs/log-batch", 502 }, { "runs/log-batch", 504 },
-        { "model-versions/create", 500 }, { "model-versions/create", 502 }, { "model-versions/create", 504 },
+        { "runs/create", 500 }, { "runs/create", 502 }, { "runs/create", 503 }, { "runs/create", 504 },
+        { "runs/log-batch", 500 }, { "runs/log-batch", 502 }, { "runs/log-batch", 503 }, { "runs/log-batch", 504 },
+        { "model-versions/create", 500 }, { "model-versions/create", 502 }, { "model-versions/create", 503 }, { "model-versions/create", 504 },
     };
 
     [Theory]
     [MemberData(nameof(OutcomeUnknownStatuses))]
-    public async Task A_500_502_or_504_to_a_non_idempotent_call_is_not_retried(string endpoint, int status)
+    public async Task A_5xx_to_a_non_idempotent_call_is_not_retried_and_says_the_outcome_is_unknown(string endpoint, int status)
     {
         var call = await PrepareNonIdempotentAsync(endpoint);
-        var body = status == 502 ? "<html>bad gateway</html>" : $$"""{"error_code": "{{(status == 504 ? "DEADLINE_EXCEEDED" : "INTERNAL_ERROR")}}", "message": "injected"}""";
-        F.Server.Inject(ServerFault.Answer(status, body, status == 502 ? "text/html" : "application/json"), "/mlflow/" + endpoint);
+        var body = status == 502 ? "<html>bad gateway</html>" : $$"""{"error_code": "{{status switch { 504 => "DEADLINE_EXCEEDED", 503 => "TEMPORARILY_UNAVAILABLE", _ => "INTERNAL_ERROR" }}}", "message": "injected"}""";
+        // A Retry-After on the 503 does not make it safe to repeat: a proxy may answer so after the backend applied it.
+        F.Server.Inject(ServerFault.Answer(status, body, status == 502 ? "text/html" : "application/json", retryAfter: status == 503 ? "3" : null), "/mlflow/" + endpoint);
         var before = F.Server.Count("/mlflow/" + endpoint);
 
         var error = await Assert.ThrowsAsync<TrackingException>(call);
 
-        Assert.Equal(status switch { 500 => "INTERNAL_ERROR", 502 => "HTTP_502", _ => "DEADLINE_EXCEEDED" }, error.ErrorCode);
+        Assert.Equal(status switch { 500 => "INTERNAL_ERROR", 502 => "HTTP_502", 503 => "TEMPORARILY_UNAVAILABLE", _ => "DEADLINE_EXCEEDED" }, error.ErrorCode);
         Assert.Equal(status, error.HttpStatus);
         Assert.True(error.Transient);
+        Assert.True(error.OutcomeUnknown);
+        Assert.Equal(status == 503 ? S(3) : (TimeSpan?)null, error.RetryAfter);
         Assert.Equal(before + 1, F.Server.Count("/mlflow/" + endpoint));
         Assert.Empty(F.Delays);
     }
 
     public static TheoryData<string, int> UnhandledStatuses => new()
     {
-        { "runs/create", 408 }, { "runs/create", 429 }, { "runs/create", 503 },
-        { "runs/log-batch", 408 }, { "runs/log-batch", 429 }, { "runs/log-batch", 503 },
-        { "model-versions/create", 408 }, { "model-versions/create", 429 }, { "model-versions/create", 503 },
+        { "runs/create", 408 }, { "runs/create", 429 },
+        { "runs/log-batch", 408 }, { "runs/log-batch", 429 },
+        { "model-versions/create", 408 }, { "model-versions/create", 429 },
     };
 
     [Theory]
     [MemberData(nameof(UnhandledStatuses))]
-    public async Task A_408_429_or_503_to_a_non_idempotent_call_is_still_retried_and_applied_once(string endpoint, int status)
+    public async Task A_408_or_429_to_a_non_idempotent_call_is_still_retried_and_applied_once(string endpoint, int status)
     {
         var call = await PrepareNonIdempotentAsync(endpoint);
         F.Server.Inject(ServerFault.Answer(status, "{}"), "/mlflow/" + endpoint, times: 2);
@@ -304,11 +310,11 @@ public sealed class RestRetryTests : RestTestBase
     }
 
     [Fact]
-    public async Task Retry_after_on_429_and_503_is_honoured_for_non_idempotent_calls()
+    public async Task Retry_after_on_429_is_honoured_for_non_idempotent_calls()
     {
         var (experiment, _) = await F.NewRunAsync();
         F.Server.Inject(ServerFault.TooManyRequests("7"), "/mlflow/runs/create");
-        F.Server.Inject(ServerFault.Unavailable("3"), "/mlflow/runs/create");
+        F.Server.Inject(ServerFault.TooManyRequests("3"), "/mlflow/runs/create");
 
         await F.Store.CreateRunAsync(experiment, "second", RestFixture.T0, [], default);
 
@@ -407,6 +413,8 @@ public sealed class RestRetryTests : RestTestBase
         Assert.True(error.Transient);
         Assert.Contains($"127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
         Assert.Contains("3 attempts", error.Message, StringComparison.Ordinal);
+        Assert.False(error.OutcomeUnknown); // nothing was ever sent
+        Assert.Contains("Connection refused", store.LastFailure, StringComparison.Ordinal);
         Assert.Equal([S(0), S(4.5)], F.Delays);
     }
 

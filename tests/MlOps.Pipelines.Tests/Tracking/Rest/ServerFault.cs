@@ -10,6 +10,8 @@ enum FaultKind
     DropAfterHandling,
     /// <summary>Wait, then handle normally (if the client is still there).</summary>
     Latency,
+    /// <summary>Handle the request (state changes), then answer a status instead of the result: a proxy's 502/503/504 after the backend applied it.</summary>
+    StatusAfterHandling,
 }
 
 /// <summary>
@@ -32,6 +34,9 @@ sealed record ServerFault(FaultKind Kind, int StatusCode = 0, string? RetryAfter
     /// <summary>Any status with any body.</summary>
     public static ServerFault Answer(int status, string body, string contentType = "application/json", string? retryAfter = null) =>
         new(FaultKind.Status, status, retryAfter, body, contentType);
+
+    /// <summary>As <see cref="ProxyHtml"/>, but the backend applied the request first.</summary>
+    public static ServerFault ProxyHtmlAfterHandling(int status, string? retryAfter = null) => ProxyHtml(status, retryAfter) with { Kind = FaultKind.StatusAfterHandling };
 
     public static ServerFault DropBeforeHandling() => new(FaultKind.DropBeforeHandling);
 
