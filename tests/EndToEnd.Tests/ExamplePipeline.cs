@@ -210,7 +210,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public async Task Ctrl_c_stops_a_running_target_cleanly_with_exit_130()
     {
-        using var process = _copy.Start("Train", "--skip", "--trees", "100000000");
+        using var process = _copy.Start("Train", "--skip", "--trees", "100000");
         var trainStarted = new TaskCompletionSource();
         var output = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) =>
@@ -309,7 +309,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
     [Fact]
     public async Task A_build_killed_in_the_middle_leaves_a_usable_cache()
     {
-        using (var process = _copy.Start("--test-fraction", "0.25", "--trees", "100000000"))
+        using (var process = _copy.Start("--test-fraction", "0.25", "--trees", "100000"))
         {
             var trainStarted = new TaskCompletionSource();
             process.OutputDataReceived += (_, e) =>
@@ -322,7 +322,7 @@ public sealed class ExamplePipeline(BuiltRepository repository) : IClassFixture<
             await process.WaitForExitAsync();
         }
 
-        var plan = _copy.Build("--test-fraction", "0.25", "--trees", "100000000", "--dry-run");
+        var plan = _copy.Build("--test-fraction", "0.25", "--trees", "100000", "--dry-run");
         Assert.Matches(@"\nFeatures\s+cached", plan.Out);
         Assert.Matches(@"\nTrain\s+run\s", plan.Out);
         // Evaluate, not Deploy: this model is not compared with the registered champion here.
