@@ -104,6 +104,16 @@ public sealed class ModelRegistry
     }
 
     /// <summary>
+    /// The files of the version a model URI names (<c>models:/name@alias</c> or <c>models:/name/version</c>) in a local
+    /// folder: the registered folder itself for a local store, a verified download (cached by version) from a server.
+    /// Throws <see cref="ArgumentException"/> for a malformed URI and <see cref="InvalidOperationException"/> naming the
+    /// model when the alias or version does not exist.
+    /// </summary>
+    // CONTRACT (issue 13): implemented by the MLflow-client part; the components' Score target calls it.
+    public Task<AbsolutePath> FetchAsync(string modelUri, CancellationToken cancellation = default) =>
+        throw new NotImplementedException("ModelRegistry.FetchAsync arrives with the MLflow client project (issue 13).");
+
+    /// <summary>
     /// Asks the store within <see cref="AnswerLimit"/>; a store that is unreachable, refuses the credentials or does
     /// not answer in time fails the target with one line naming it (at once when the build's sender already found so).
     /// </summary>
